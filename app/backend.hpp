@@ -1,0 +1,68 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "messages/error_code.hpp"
+#include "messages/ingest.hpp"
+
+namespace eventide {
+
+/// A failure between the front end and the actors (timeout, overload, ...).
+struct failure {
+  error_code code = error_code::internal;
+  std::string detail;
+};
+
+/// A value or a failure, handed to a front-end callback.
+template <class T>
+using outcome = std::variant<T, failure>;
+
+/// What the network front ends (TCP ingest, HTTP API) need from the actor
+/// system. The front ends hold no state of the engine: every call is
+/// asynchronous, and callbacks run on an arbitrary (actor) thread, so a
+/// front end posts them onto its connection's strand. Callbacks are always
+/// invoked exactly once, also when the engine shuts down.
+class backend {
+public:
+  virtual ~backend() = default;
+
+  /// One ingest connection: chunks submitted through one channel are
+  /// applied in submission order per key (they are pinned to one parse
+  /// actor). Results may complete out of order across chunks; the session
+  /// reorders them by `first_seq` before acknowledging.
+  class channel {
+  public:
+    virtual ~channel() = default;
+    virtual void submit(ingest_chunk chunk) = 0;
+  };
+
+  using result_handler = std::function<void(outcome<chunk_result>)>;
+
+  /// Opens a channel whose results go to `on_result` (one call per chunk).
+  /// Destroying the channel after all results arrived releases it.
+  virtual std::unique_ptr<channel> open_channel(result_handler on_result) = 0;
+
+  /// One HTTP POST body as one chunk.
+  virtual void post_events(ingest_chunk chunk, result_handler done) = 0;
+
+  /// The record JSON of `key`, nullopt when absent.
+  virtual void get_key(std::string key,
+                       std::function<void(outcome<std::optional<std::string>>)>
+                         done) = 0;
+
+  /// Deletes `key`; true when it existed.
+  virtual void delete_key(std::string key,
+                          std::function<void(outcome<bool>)> done) = 0;
+
+  /// `GET /v1/stats` as a JSON object.
+  virtual void stats(std::function<void(outcome<std::string>)> done) = 0;
+
+  /// `GET /readyz`: all shards placed and answering.
+  virtual void ready(std::function<void(outcome<bool>)> done) = 0;
+};
+
+} // namespace eventide
