@@ -1,1 +1,19 @@
-// placeholder, filled in by its owner
+#include "messages/messages.hpp"
+
+#include <caf/actor_system_config.hpp>
+
+namespace eventide {
+
+void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<event>("eventide::event");
+  cfg.add_message_type<rejection>("eventide::rejection");
+  cfg.add_message_type<ingest_chunk>("eventide::ingest_chunk");
+  cfg.add_message_type<chunk_result>("eventide::chunk_result");
+  cfg.add_message_type<event_batch>("eventide::event_batch");
+  cfg.add_message_type<key_reply>("eventide::key_reply");
+  cfg.add_message_type<parser_stats>("eventide::parser_stats");
+  cfg.add_message_type<apply_outcome>("eventide::apply_outcome");
+  cfg.add_message_type<shard_store_stats>("eventide::shard_store_stats");
+}
+
+} // namespace eventide

@@ -1,1 +1,143 @@
-int main() { return 0; }
+// eventide: the server. Parses the options, starts the actor engine and the
+// network front ends, and drives a graceful shutdown on SIGTERM/SIGINT:
+// stop accepting, finish and acknowledge what was read, stop the actors.
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <caf/all.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "app/config.hpp"
+#include "app/engine.hpp"
+#include "app/http_api.hpp"
+#include "app/tcp_ingest.hpp"
+#include "messages/messages.hpp"
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+void setup_logging(const eventide::server_options& opts) {
+  auto logger = spdlog::stderr_logger_mt("eventide");
+  if (opts.log_format == "json")
+    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%v"})");
+  else
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  logger->set_level(spdlog::level::from_str(opts.log_level));
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+/// Resolves a validated host:port into an endpoint to bind.
+tcp::endpoint resolve(asio::io_context& ioc, const std::string& text) {
+  auto addr = eventide::parse_listen_address(text);
+  tcp::resolver resolver{ioc};
+  auto results = resolver.resolve(addr->host, std::to_string(addr->port),
+                                  tcp::resolver::passive);
+  return results.begin()->endpoint();
+}
+
+std::string to_text(const tcp::endpoint& ep) {
+  auto addr = ep.address();
+  auto host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
+  return host + ":" + std::to_string(ep.port());
+}
+
+uint32_t or_cores(uint32_t n) {
+  if (n != 0)
+    return n;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+eventide::engine_config engine_config_of(const eventide::server_options& o) {
+  eventide::engine_config cfg;
+  cfg.parsers = or_cores(o.engine_parsers);
+  cfg.shards = o.engine_shards;
+  cfg.limits.max_event_bytes = o.limits_max_event_bytes;
+  cfg.limits.max_depth = o.limits_max_depth;
+  cfg.dedup_window = o.dedup_window;
+  return cfg;
+}
+
+int run(const eventide::server_options& opts) {
+  caf::actor_system_config cfg;
+  eventide::register_message_types(cfg);
+  cfg.set("scheduler.max-threads", or_cores(opts.engine_threads));
+  caf::actor_system sys{cfg};
+  eventide::engine engine{sys, engine_config_of(opts)};
+
+  asio::io_context ioc;
+  std::unique_ptr<eventide::tcp_ingest> ingest;
+  std::unique_ptr<eventide::http_api> http;
+  try {
+    ingest = std::make_unique<eventide::tcp_ingest>(
+      ioc, resolve(ioc, opts.ingest_listen), engine,
+      eventide::ingest_options{opts.ingest_max_inflight,
+                               opts.limits_max_event_bytes});
+    http = std::make_unique<eventide::http_api>(
+      ioc, resolve(ioc, opts.http_listen), engine,
+      eventide::http_options{opts.http_max_body, opts.limits_max_event_bytes});
+  } catch (const std::exception& e) {
+    spdlog::error("cannot listen: {}", e.what());
+    engine.stop();
+    return 1;
+  }
+  ingest->start();
+  http->start();
+  spdlog::info("listening ingest={} http={}", to_text(ingest->local_endpoint()),
+               to_text(http->local_endpoint()));
+
+  auto work = asio::make_work_guard(ioc);
+  asio::signal_set signals{ioc, SIGINT, SIGTERM};
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec)
+      return;
+    spdlog::info("signal {} received: draining connections", sig);
+    auto remaining = std::make_shared<int>(2);
+    auto one_done = [&, remaining] {
+      if (--*remaining == 0)
+        work.reset(), ioc.stop();
+    };
+    ingest->shutdown(one_done);
+    http->shutdown(one_done);
+  });
+
+  std::vector<std::thread> io_threads;
+  for (uint32_t i = 1; i < opts.engine_io_threads; ++i)
+    io_threads.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : io_threads)
+    t.join();
+  ingest.reset();
+  http.reset();
+  engine.stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = eventide::parse_command_line(argc, argv);
+  if (!parsed.options) {
+    (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message;
+    return parsed.exit_code;
+  }
+  auto& opts = *parsed.options;
+  setup_logging(opts);
+  spdlog::info("eventide {} starting: {}", EVENTIDE_VERSION,
+               eventide::describe(opts));
+  if (opts.storage_mode == "disk")
+    spdlog::warn("storage.mode=disk: durability is not implemented yet; "
+                 "state is kept in memory only and lost on restart");
+  try {
+    return run(opts);
+  } catch (const std::exception& e) {
+    spdlog::critical("fatal: {}", e.what());
+    return 1;
+  }
+}
