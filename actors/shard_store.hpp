@@ -6,8 +6,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
+#include "actors/dedup_window.hpp"
 #include "messages/error_code.hpp"
 #include "messages/event.hpp"
 
@@ -44,7 +46,8 @@ public:
 
   /// Applies events in order (DESIGN.md §2: set/incr/del, de-dup by
   /// (key, id)). An event is applied whole or not at all. Events without
-  /// `has_ts` must have been stamped by the caller.
+  /// `has_ts` must have been stamped by the caller. The values of applied
+  /// `set` events may be moved out of `events`; seq, id, key, op stay.
   apply_outcome apply(std::vector<event>& events);
 
   /// The record of `key` rendered as DESIGN.md §3 JSON, or nullopt.
@@ -53,9 +56,72 @@ public:
   /// Removes the whole record of `key`; false when absent.
   bool erase(std::string_view key);
 
+  /// Counters and sizes; `bytes` is an estimate kept up to date per event.
   shard_store_stats stats() const;
 
-  // (private members are up to the implementation)
+private:
+  /// A stored field value: an integer, a real, or compact JSON text.
+  using value = std::variant<int64_t, double, std::string>;
+
+  /// One field of a record.
+  struct stored_field {
+    std::string name;
+    value val;
+  };
+
+  /// The state of one key (DESIGN.md §3).
+  struct record {
+    std::string key;
+    std::vector<stored_field> fields; // in order of first write
+    uint64_t events = 0;
+    uint64_t version = 0; // 0 only while being created
+    int64_t first_ts = 0;
+    int64_t last_ts = 0;
+  };
+
+  /// Why an event was rejected, or nothing when it was applied.
+  struct verdict {
+    bool ok = true;
+    error_code code = error_code::internal;
+    std::string detail;
+  };
+
+  verdict apply_op(event& ev, uint64_t hash);
+  verdict apply_set(event& ev, uint64_t hash);
+  verdict apply_incr(event& ev, uint64_t hash);
+  verdict apply_del_fields(event& ev, uint64_t hash);
+  verdict apply_del_record(event& ev, uint64_t hash);
+
+  /// Computes every incr result into `incr_scratch_`; nothing is changed.
+  verdict plan_incr(const record* rec, const std::vector<field>& data);
+
+  static uint64_t hash_key(std::string_view key);
+  record* find(std::string_view key, uint64_t hash);
+  const record* find(std::string_view key, uint64_t hash) const;
+  record& create(std::string key, uint64_t hash, std::size_t field_hint);
+  record& find_or_create(std::string_view key, uint64_t hash,
+                         std::size_t field_hint);
+  void prefetch(uint64_t hash) const;
+  void touch(record& rec, int64_t ts);
+  void write_field(record& rec, std::string_view name, value val);
+  void erase_record(record& rec);
+  std::size_t slot_of(uint32_t index) const;
+  void unlink_slot(std::size_t slot);
+  void grow_slots();
+
+  uint32_t index_ = 0;
+  dedup_window window_;
+  // Records live densely in `records_` (erase moves the last into the hole);
+  // `slots_` is a linear-probing index: 0 = empty, else the low 32 bits of
+  // the key's hash above (record index + 1).
+  std::vector<record> records_;
+  std::vector<uint64_t> slots_;
+  std::size_t slot_mask_ = 0;
+  uint64_t record_bytes_ = 0; // heap behind records (keys, fields, values)
+  uint64_t events_applied_ = 0;
+  uint64_t duplicates_ = 0;
+  std::array<uint64_t, error_code_count> rejected_{};
+  std::vector<value> incr_scratch_; // reused across events, no allocation
 };
 
 } // namespace eventide

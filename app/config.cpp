@@ -272,6 +272,8 @@ parse_outcome parse_command_line(int argc, const char* const* argv) {
         return {std::nullopt, 2,
                 *path + ":" + std::to_string(s.line) + ": unknown option '"
                   + s.key + "'\n"};
+      if (s.value.empty())
+        continue; // an empty value keeps the default
       if (!given.count(s.key)) // the command line wins
         file_args.push_back("--" + s.key + "=" + s.value);
     }
@@ -282,7 +284,9 @@ parse_outcome parse_command_line(int argc, const char* const* argv) {
   }
   if (auto res = run_parser(app, args, ""))
     return *res;
-  std::erase(opts.cluster_seeds, std::string{});
+  // An empty list (`seeds = ""`) reaches CLI11 as one empty item.
+  std::erase_if(opts.cluster_seeds,
+                [](const std::string& s) { return s.empty() || s == "{}"; });
   if (auto err = check_semantics(opts); !err.empty())
     return {std::nullopt, 2, err + "\n"};
   if (opts.cluster_node_name.empty())

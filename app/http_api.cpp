@@ -1,1 +1,756 @@
-// placeholder, filled in by its owner
+#include "app/http_api.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "app/line_framer.hpp"
+
+namespace eventide {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+using sys_error = boost::system::error_code;
+
+namespace {
+
+class http_session;
+
+constexpr auto accept_retry = std::chrono::milliseconds(100);
+
+/// How long a connection closed after an error answer keeps discarding
+/// input, so that unread bytes do not reset it under the answer.
+constexpr auto drain_grace = std::chrono::seconds(2);
+
+constexpr std::size_t header_limit = 16 * 1024;
+
+using request = http::request<http::string_body>;
+
+/// Counters shared by the listener and its sessions.
+struct atomic_stats {
+  std::atomic<uint64_t> connections_accepted{0};
+  std::atomic<uint64_t> connections_open{0};
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> responses_4xx{0};
+  std::atomic<uint64_t> responses_5xx{0};
+  std::atomic<uint64_t> accept_errors{0};
+};
+
+// -- replies ------------------------------------------------------------------
+
+/// What a route answers: a status and a JSON body (Allow for 405).
+struct reply {
+  http::status status = http::status::ok;
+  std::string body;
+  std::string allow;
+};
+
+/// DESIGN.md §5: every error answer is {"error":"code","detail":"…"}.
+reply error_reply(http::status status, std::string_view code,
+                  std::string_view detail) {
+  json::object obj;
+  obj["error"] = code;
+  obj["detail"] = detail;
+  return {status, json::serialize(obj), {}};
+}
+
+/// A backend failure: 503 when retrying later may help, 500 otherwise.
+reply failure_reply(const failure& f) {
+  auto retryable
+    = f.code == error_code::overloaded || f.code == error_code::unavailable;
+  auto status = retryable ? http::status::service_unavailable
+                          : http::status::internal_server_error;
+  return error_reply(status, to_string(f.code), f.detail);
+}
+
+reply internal_reply(std::string_view detail) {
+  return error_reply(http::status::internal_server_error,
+                     to_string(error_code::internal), detail);
+}
+
+using reply_fn = std::function<void(reply)>;
+
+/// Builds a reply with `make`, turning an escaping exception into 500.
+template <class Make>
+void answer(const reply_fn& respond, Make&& make) {
+  reply r;
+  try {
+    r = make();
+  } catch (const std::exception& e) {
+    r = internal_reply(e.what());
+  } catch (...) {
+    r = internal_reply("unknown exception");
+  }
+  respond(std::move(r));
+}
+
+// -- request helpers ----------------------------------------------------------
+
+/// The media type of a Content-Type value: parameters dropped, lower case.
+std::string media_type(std::string_view value) {
+  value = value.substr(0, value.find(';'));
+  while (!value.empty()
+         && std::isspace(static_cast<unsigned char>(value.back())))
+    value.remove_suffix(1);
+  while (!value.empty()
+         && std::isspace(static_cast<unsigned char>(value.front())))
+    value.remove_prefix(1);
+  std::string out{value};
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/// Percent-decodes a path segment; nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size())
+      return std::nullopt;
+    auto hi = hex_digit(in[i + 1]);
+    auto lo = hex_digit(in[i + 2]);
+    if (hi < 0 || lo < 0)
+      return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+// -- routes -------------------------------------------------------------------
+
+/// What a route handler may use. It answers through `respond` exactly once,
+/// possibly later and from another thread.
+struct route_context {
+  backend& be;
+  const http_options& options;
+  request& req;
+  std::string_view tail; // the path after a prefix route's pattern
+  reply_fn respond;
+};
+
+using route_handler = void (*)(const route_context&);
+
+/// One line of the route table: exact path or prefix, method, handler.
+struct route {
+  std::string_view pattern;
+  bool prefix;
+  http::verb method;
+  route_handler handle;
+};
+
+/// Frames an NDJSON body like a connection, numbered from 0 (DESIGN.md §5:
+/// index from 0); oversized lines become too_large.
+ingest_chunk ndjson_chunk(const std::string& body, std::size_t max_line) {
+  line_framer framer{max_line, 0};
+  framer.feed(body.data(), body.size());
+  framer.finish();
+  return framer.take_chunk();
+}
+
+reply events_reply(const outcome<chunk_result>& r) {
+  if (auto* f = std::get_if<failure>(&r))
+    return failure_reply(*f);
+  const auto& res = std::get<chunk_result>(r);
+  if (res.not_json)
+    return error_reply(http::status::bad_request,
+                       to_string(error_code::invalid_json),
+                       res.not_json_detail);
+  json::array errors;
+  for (const auto& rej : res.rejected) {
+    json::object e;
+    e["index"] = rej.seq;
+    if (!rej.id.empty())
+      e["id"] = rej.id;
+    e["error"] = to_string(rej.code);
+    e["detail"] = rej.detail;
+    errors.emplace_back(std::move(e));
+  }
+  json::object obj;
+  obj["accepted"] = res.applied;
+  obj["duplicates"] = res.duplicates;
+  obj["rejected"] = res.rejected.size();
+  obj["errors"] = std::move(errors);
+  return {http::status::ok, json::serialize(obj), {}};
+}
+
+void post_events(const route_context& ctx) {
+  auto type = media_type(ctx.req[http::field::content_type]);
+  ingest_chunk chunk;
+  if (type == "application/x-ndjson") {
+    chunk = ndjson_chunk(ctx.req.body(), ctx.options.max_event_bytes);
+  } else if (type == "application/json") {
+    chunk.format = chunk_format::json_value;
+    chunk.first_seq = 0;
+    chunk.data = std::move(ctx.req.body());
+  } else {
+    return ctx.respond(error_reply(
+      http::status::unsupported_media_type, "unsupported_media_type",
+      "Content-Type must be application/x-ndjson or application/json"));
+  }
+  ctx.be.post_events(std::move(chunk),
+                     [respond = ctx.respond](outcome<chunk_result> r) {
+                       answer(respond, [&] { return events_reply(r); });
+                     });
+}
+
+/// The percent-decoded key of /v1/keys/{key}, or the error reply.
+std::variant<std::string, reply> key_of(const route_context& ctx) {
+  auto key = percent_decode(ctx.tail);
+  if (!key)
+    return error_reply(http::status::bad_request, "bad_request",
+                       "malformed percent escape in key");
+  if (key->empty())
+    return error_reply(http::status::not_found, "not_found", "no key given");
+  return std::move(*key);
+}
+
+void get_key(const route_context& ctx) {
+  auto key = key_of(ctx);
+  if (auto* r = std::get_if<reply>(&key))
+    return ctx.respond(std::move(*r));
+  auto name = std::get<std::string>(key);
+  ctx.be.get_key(
+    std::move(std::get<std::string>(key)),
+    [respond = ctx.respond, name](outcome<std::optional<std::string>> r) {
+      answer(respond, [&]() -> reply {
+        if (auto* f = std::get_if<failure>(&r))
+          return failure_reply(*f);
+        auto& record = std::get<std::optional<std::string>>(r);
+        if (!record)
+          return error_reply(http::status::not_found, "not_found",
+                             "no record for key " + name);
+        return {http::status::ok, std::move(*record), {}};
+      });
+    });
+}
+
+void delete_key(const route_context& ctx) {
+  auto key = key_of(ctx);
+  if (auto* r = std::get_if<reply>(&key))
+    return ctx.respond(std::move(*r));
+  auto name = std::get<std::string>(key);
+  ctx.be.delete_key(std::move(std::get<std::string>(key)),
+                    [respond = ctx.respond, name](outcome<bool> r) {
+                      answer(respond, [&]() -> reply {
+                        if (auto* f = std::get_if<failure>(&r))
+                          return failure_reply(*f);
+                        if (!std::get<bool>(r))
+                          return error_reply(http::status::not_found,
+                                             "not_found",
+                                             "no record for key " + name);
+                        return {http::status::ok, "{\"deleted\":true}", {}};
+                      });
+                    });
+}
+
+void get_stats(const route_context& ctx) {
+  ctx.be.stats([respond = ctx.respond](outcome<std::string> r) {
+    answer(respond, [&]() -> reply {
+      if (auto* f = std::get_if<failure>(&r))
+        return failure_reply(*f);
+      return {http::status::ok, std::move(std::get<std::string>(r)), {}};
+    });
+  });
+}
+
+void get_health(const route_context& ctx) {
+  ctx.respond({http::status::ok, "{\"status\":\"ok\"}", {}});
+}
+
+void get_ready(const route_context& ctx) {
+  ctx.be.ready([respond = ctx.respond](outcome<bool> r) {
+    auto* ready = std::get_if<bool>(&r);
+    if (ready && *ready)
+      return respond({http::status::ok, "{\"ready\":true}", {}});
+    respond({http::status::service_unavailable, "{\"ready\":false}", {}});
+  });
+}
+
+/// The route table; later routes (/v1/actors, /metrics, ...) go here.
+const route routes[] = {
+  {"/v1/events", false, http::verb::post, post_events},
+  {"/v1/keys/", true, http::verb::get, get_key},
+  {"/v1/keys/", true, http::verb::delete_, delete_key},
+  {"/v1/stats", false, http::verb::get, get_stats},
+  {"/healthz", false, http::verb::get, get_health},
+  {"/readyz", false, http::verb::get, get_ready},
+};
+
+bool matches(const route& r, std::string_view path) {
+  if (r.prefix)
+    return path.substr(0, r.pattern.size()) == r.pattern;
+  return path == r.pattern;
+}
+
+/// Finds the route of `ctx.req` and runs it; 404 or 405 when none fits.
+void dispatch(backend& be, const http_options& options, request& req,
+              reply_fn respond) {
+  std::string_view target = req.target();
+  auto path = target.substr(0, target.find('?'));
+  std::string allow;
+  for (const auto& r : routes) {
+    if (!matches(r, path))
+      continue;
+    if (r.method == req.method()) {
+      auto tail = r.prefix ? path.substr(r.pattern.size()) : path.substr(0, 0);
+      r.handle(route_context{be, options, req, tail, std::move(respond)});
+      return;
+    }
+    if (!allow.empty())
+      allow += ", ";
+    allow += http::to_string(r.method);
+  }
+  if (allow.empty())
+    return respond(error_reply(http::status::not_found, "not_found",
+                               "no route for " + std::string{path}));
+  auto r = error_reply(http::status::method_not_allowed, "method_not_allowed",
+                       "allowed: " + allow);
+  r.allow = std::move(allow);
+  respond(std::move(r));
+}
+
+} // namespace
+
+// -- listener -----------------------------------------------------------------
+
+/// The listener: acceptor, session registry, counters.
+class http_api::impl : public std::enable_shared_from_this<impl> {
+public:
+  impl(asio::io_context& io, const tcp::endpoint& endpoint, backend& be,
+       http_options options);
+
+  void start();
+  void shutdown(std::function<void()> done);
+  void close();
+  tcp::endpoint local_endpoint() const {
+    return endpoint_;
+  }
+
+  /// Called by a session once its socket is closed.
+  void remove(http_session* s);
+
+  backend& backend_;
+  const http_options options_;
+  atomic_stats stats_;
+
+private:
+  void do_accept();
+  void on_accept(sys_error ec, tcp::socket socket);
+  void on_stop(std::function<void()> done);
+  void maybe_done();
+
+  asio::io_context& io_;
+  tcp::acceptor acceptor_; // its executor is the listener's strand
+  asio::steady_timer retry_timer_;
+  tcp::endpoint endpoint_;
+  bool stopping_ = false; // on the listener's strand
+  std::mutex mutex_;      // guards sessions_ and done_
+  std::unordered_map<http_session*, std::weak_ptr<http_session>> sessions_;
+  std::function<void()> done_;
+};
+
+namespace {
+
+/// One HTTP connection; every member is touched only on its strand. One
+/// request at a time: read header, read body, handle, write, read next.
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+  http_session(tcp::socket socket, std::shared_ptr<http_api::impl> owner)
+    : stream_(std::move(socket)), owner_(std::move(owner)) {
+  }
+
+  void start() {
+    asio::post(stream_.get_executor(),
+               [self = shared_from_this()] { self->do_read_header(); });
+  }
+
+  /// Server shutdown: finish the request in flight, close when idle.
+  void stop() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->stopping_ = true;
+      if (self->idle_)
+        self->stream_.socket().cancel();
+    });
+  }
+
+private:
+  void do_read_header() {
+    if (stopping_)
+      return close();
+    parser_.emplace();
+    parser_->header_limit(header_limit);
+    parser_->body_limit(owner_->options_.max_body);
+    // Why: a pipelined request may already be buffered; only a read that
+    // waits on the socket with nothing buffered is an idle connection.
+    idle_ = buffer_.size() == 0;
+    stream_.expires_after(owner_->options_.idle_timeout);
+    http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](sys_error ec, std::size_t) {
+        self->on_read_header(ec);
+      });
+  }
+
+  void on_read_header(sys_error ec) {
+    idle_ = false;
+    if (ec)
+      return on_read_error(ec);
+    ++owner_->stats_.requests;
+    auto length = parser_->content_length();
+    // Why: DESIGN.md §5 413 over http.max-body, decided before the body.
+    if (length && *length > owner_->options_.max_body)
+      return send_body_too_large();
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue"))
+      return do_continue();
+    do_read_body();
+  }
+
+  /// Tells a client waiting on `Expect: 100-continue` to send the body.
+  void do_continue() {
+    static const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(stream_, asio::buffer(continue_line),
+                      [self = shared_from_this()](sys_error ec, std::size_t) {
+                        if (ec)
+                          return self->close();
+                        self->do_read_body();
+                      });
+  }
+
+  void do_read_body() {
+    stream_.expires_after(owner_->options_.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](sys_error ec, std::size_t) {
+                       self->on_read_body(ec);
+                     });
+  }
+
+  void on_read_body(sys_error ec) {
+    if (ec)
+      return on_read_error(ec);
+    stream_.expires_never(); // the backend answers every call
+    request_ = parser_->release();
+    handle();
+  }
+
+  void on_read_error(sys_error ec) {
+    if (ec == http::error::body_limit)
+      return send_body_too_large();
+    if (is_malformed(ec))
+      return send_close(error_reply(http::status::bad_request, "bad_request",
+                                    "malformed HTTP request: " + ec.message()));
+    close(); // EOF, timeout, reset, shutdown: nothing to answer
+  }
+
+  /// A parse error of the request itself (not EOF or a broken connection).
+  static bool is_malformed(sys_error ec) {
+    static const auto& http_category
+      = sys_error{http::error::end_of_stream}.category();
+    return ec.category() == http_category && ec != http::error::end_of_stream
+           && ec != http::error::partial_message;
+  }
+
+  void send_body_too_large() {
+    send_close(error_reply(
+      http::status::payload_too_large, to_string(error_code::too_large),
+      "request body exceeds http.max-body ("
+        + std::to_string(owner_->options_.max_body) + " bytes)"));
+  }
+
+  void handle() {
+    auto number = ++request_number_;
+    auto executor = stream_.get_executor();
+    reply_fn respond = [self = shared_from_this(), executor, number](reply r) {
+      asio::post(executor, [self, number, r = std::move(r)]() mutable {
+        self->on_reply(number, std::move(r));
+      });
+    };
+    try {
+      dispatch(owner_->backend_, owner_->options_, request_, respond);
+    } catch (const std::exception& e) {
+      respond(internal_reply(e.what()));
+    } catch (...) {
+      respond(internal_reply("unknown exception"));
+    }
+  }
+
+  void on_reply(uint64_t number, reply r) {
+    // Why: a handler that threw after answering must not answer twice.
+    if (number != request_number_ || answered_ == number)
+      return;
+    answered_ = number;
+    do_write(std::move(r), request_.keep_alive() && !stopping_,
+             request_.version());
+  }
+
+  /// Answers and closes: after an error the rest of the input is unusable.
+  void send_close(reply r) {
+    do_write(std::move(r), false, 11);
+  }
+
+  void do_write(reply r, bool keep_alive, unsigned version) {
+    count(r.status);
+    response_ = {};
+    response_.version(version);
+    response_.result(r.status);
+    response_.set(http::field::server, "eventide");
+    response_.set(http::field::content_type, "application/json");
+    if (!r.allow.empty())
+      response_.set(http::field::allow, r.allow);
+    response_.body() = std::move(r.body);
+    response_.keep_alive(keep_alive);
+    response_.prepare_payload();
+    stream_.expires_after(owner_->options_.idle_timeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](sys_error ec, std::size_t) {
+                        self->on_write(ec);
+                      });
+  }
+
+  void on_write(sys_error ec) {
+    if (ec)
+      return close();
+    if (!response_.keep_alive())
+      return do_drain();
+    do_read_header();
+  }
+
+  void count(http::status status) {
+    auto code = static_cast<unsigned>(status);
+    if (code >= 500)
+      ++owner_->stats_.responses_5xx;
+    else if (code >= 400)
+      ++owner_->stats_.responses_4xx;
+  }
+
+  /// Half-closes and discards input until the client closes (bounded), so
+  /// unread bytes do not turn the close into a reset under our answer.
+  void do_drain() {
+    sys_error ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(drain_grace);
+    drain_next();
+  }
+
+  void drain_next() {
+    stream_.async_read_some(
+      asio::buffer(scratch_),
+      [self = shared_from_this()](sys_error ec, std::size_t) {
+        if (ec)
+          return self->close();
+        self->drain_next();
+      });
+  }
+
+  void close() {
+    if (closed_)
+      return;
+    closed_ = true;
+    sys_error ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+    --owner_->stats_.connections_open;
+    owner_->remove(this);
+  }
+
+  beast::tcp_stream stream_; // its executor is this session's strand
+  std::shared_ptr<http_api::impl> owner_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  request request_;
+  http::response<http::string_body> response_;
+  std::array<char, 4096> scratch_{};
+  uint64_t request_number_ = 0;
+  uint64_t answered_ = 0;
+  bool idle_ = false;
+  bool stopping_ = false;
+  bool closed_ = false;
+};
+
+} // namespace
+
+http_api::impl::impl(asio::io_context& io, const tcp::endpoint& endpoint,
+                     backend& be, http_options options)
+  : backend_(be), options_(options), io_(io), acceptor_(asio::make_strand(io)),
+    retry_timer_(acceptor_.get_executor()) {
+  sys_error ec;
+  auto check = [&](const char* what) {
+    if (!ec)
+      return;
+    throw std::runtime_error(
+      "http: cannot " + std::string{what} + " " + endpoint.address().to_string()
+      + ":" + std::to_string(endpoint.port()) + ": " + ec.message());
+  };
+  acceptor_.open(endpoint.protocol(), ec);
+  check("open");
+  acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  check("configure");
+  acceptor_.bind(endpoint, ec);
+  check("bind");
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  check("listen on");
+  endpoint_ = acceptor_.local_endpoint();
+}
+
+void http_api::impl::start() {
+  asio::post(acceptor_.get_executor(),
+             [self = shared_from_this()] { self->do_accept(); });
+}
+
+void http_api::impl::do_accept() {
+  if (stopping_)
+    return;
+  acceptor_.async_accept(
+    asio::make_strand(io_),
+    [self = shared_from_this()](sys_error ec, tcp::socket socket) {
+      self->on_accept(ec, std::move(socket));
+    });
+}
+
+void http_api::impl::on_accept(sys_error ec, tcp::socket socket) {
+  if (stopping_ || ec == asio::error::operation_aborted)
+    return;
+  if (ec) {
+    // Out of descriptors and the like: count, back off, accept again.
+    ++stats_.accept_errors;
+    retry_timer_.expires_after(accept_retry);
+    retry_timer_.async_wait([self = shared_from_this()](sys_error wait_ec) {
+      if (!wait_ec)
+        self->do_accept();
+    });
+    return;
+  }
+  ++stats_.connections_accepted;
+  ++stats_.connections_open;
+  auto s
+    = std::make_shared<http_session>(std::move(socket), shared_from_this());
+  {
+    std::lock_guard guard{mutex_};
+    sessions_.emplace(s.get(), s);
+  }
+  s->start();
+  do_accept();
+}
+
+void http_api::impl::shutdown(std::function<void()> done) {
+  asio::post(acceptor_.get_executor(),
+             [self = shared_from_this(), done = std::move(done)]() mutable {
+               self->on_stop(std::move(done));
+             });
+}
+
+void http_api::impl::on_stop(std::function<void()> done) {
+  stopping_ = true;
+  sys_error ignored;
+  acceptor_.close(ignored);
+  retry_timer_.cancel();
+  std::vector<std::shared_ptr<http_session>> live;
+  {
+    std::lock_guard guard{mutex_};
+    done_ = std::move(done);
+    for (auto& [ptr, weak] : sessions_)
+      if (auto s = weak.lock())
+        live.push_back(std::move(s));
+  }
+  for (auto& s : live)
+    s->stop();
+  maybe_done();
+}
+
+void http_api::impl::close() {
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    self->stopping_ = true;
+    sys_error ignored;
+    self->acceptor_.close(ignored);
+    self->retry_timer_.cancel();
+  });
+}
+
+void http_api::impl::remove(http_session* s) {
+  {
+    std::lock_guard guard{mutex_};
+    sessions_.erase(s);
+  }
+  maybe_done();
+}
+
+void http_api::impl::maybe_done() {
+  std::function<void()> done;
+  {
+    std::lock_guard guard{mutex_};
+    if (!done_ || !sessions_.empty())
+      return;
+    done = std::exchange(done_, nullptr);
+  }
+  asio::post(io_, std::move(done));
+}
+
+http_api::http_api(asio::io_context& io, const tcp::endpoint& endpoint,
+                   backend& be, http_options options)
+  : impl_(std::make_shared<impl>(io, endpoint, be, options)) {
+}
+
+http_api::~http_api() {
+  impl_->close();
+}
+
+tcp::endpoint http_api::local_endpoint() const {
+  return impl_->local_endpoint();
+}
+
+void http_api::start() {
+  impl_->start();
+}
+
+void http_api::shutdown(std::function<void()> done) {
+  impl_->shutdown(std::move(done));
+}
+
+http_stats http_api::stats() const {
+  const auto& s = impl_->stats_;
+  http_stats out;
+  out.connections_accepted = s.connections_accepted;
+  out.connections_open = s.connections_open;
+  out.requests = s.requests;
+  out.responses_4xx = s.responses_4xx;
+  out.responses_5xx = s.responses_5xx;
+  out.accept_errors = s.accept_errors;
+  return out;
+}
+
+} // namespace eventide

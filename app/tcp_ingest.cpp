@@ -1,1 +1,561 @@
-// placeholder, filled in by its owner
+#include "app/tcp_ingest.hpp"
+
+// Backpressure and ordering in one session (DESIGN.md §1, §4):
+// every read is cut into lines and submitted as one chunk through the
+// session's own backend channel. Results may come back in any order; they are
+// kept by first_seq and only the contiguous completed prefix is answered:
+// its error lines first, then one cumulative {"ack":N}. Reading pauses while
+// more than max_inflight lines are unacknowledged or the reply queue is over
+// its byte bound, and resumes when acks (or finished writes) bring it down,
+// so TCP flow control throttles a client that sends faster than we apply.
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "app/line_framer.hpp"
+
+namespace eventide {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using sys_error = boost::system::error_code;
+
+namespace {
+
+class session;
+
+/// Time a closing session waits for the client to close after the final
+/// ack, so that unread input does not reset the connection under the ack.
+constexpr auto drain_grace = std::chrono::seconds(2);
+
+/// Pause before accepting again after an accept error (e.g. out of fds).
+constexpr auto accept_retry = std::chrono::milliseconds(100);
+
+/// Counters shared by the listener and its sessions.
+struct atomic_stats {
+  std::atomic<uint64_t> connections_accepted{0};
+  std::atomic<uint64_t> connections_open{0};
+  std::atomic<uint64_t> bytes_read{0};
+  std::atomic<uint64_t> lines_submitted{0};
+  std::atomic<uint64_t> lines_acked{0};
+  std::atomic<uint64_t> chunks_failed{0};
+  std::atomic<uint64_t> client_errors{0};
+  std::atomic<uint64_t> accept_errors{0};
+};
+
+/// Appends `{"seq":S,"id":…,"error":…,"detail":…}\n` (id omitted when empty).
+void append_error_line(std::string& out, uint64_t seq, std::string_view id,
+                       error_code code, std::string_view detail) {
+  out += "{\"seq\":";
+  out += std::to_string(seq);
+  if (!id.empty()) {
+    out += ",\"id\":";
+    out += boost::json::serialize(boost::json::string_view{id});
+  }
+  out += ",\"error\":\"";
+  out += to_string(code);
+  out += "\",\"detail\":";
+  out += boost::json::serialize(boost::json::string_view{detail});
+  out += "}\n";
+}
+
+} // namespace
+
+/// The listener: acceptor, session registry, counters.
+class tcp_ingest::impl : public std::enable_shared_from_this<impl> {
+public:
+  impl(asio::io_context& io, const tcp::endpoint& endpoint, backend& be,
+       ingest_options options);
+
+  void start();
+  void shutdown(std::function<void()> done);
+  void close();
+  tcp::endpoint local_endpoint() const {
+    return endpoint_;
+  }
+
+  /// Called by a session once it is gone (results in, socket closed).
+  void remove(session* s);
+
+  backend& backend_;
+  const ingest_options options_;
+  atomic_stats stats_;
+
+private:
+  void do_accept();
+  void on_accept(sys_error ec, tcp::socket socket);
+  void on_stop(std::function<void()> done);
+  void maybe_done();
+
+  asio::io_context& io_;
+  tcp::acceptor acceptor_; // its executor is the listener's strand
+  asio::steady_timer retry_timer_;
+  tcp::endpoint endpoint_;
+  bool stopping_ = false; // on the listener's strand
+  std::mutex mutex_;      // guards sessions_ and done_
+  std::unordered_map<session*, std::weak_ptr<session>> sessions_;
+  std::function<void()> done_;
+};
+
+namespace {
+
+/// One TCP connection. Every member is touched only on the socket's strand.
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket socket, std::shared_ptr<tcp_ingest::impl> owner)
+    : socket_(std::move(socket)), owner_(std::move(owner)),
+      framer_(owner_->options_.max_event_bytes),
+      buffer_(owner_->options_.read_buffer_bytes),
+      drain_timer_(socket_.get_executor()) {
+  }
+
+  /// Opens the channel and starts reading.
+  void start() {
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this()] { self->on_start(); });
+  }
+
+  /// Server shutdown: stop reading, acknowledge what was read, close.
+  void stop() {
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this()] { self->on_stop(); });
+  }
+
+private:
+  /// One submitted chunk waiting for its result or for its turn to be acked.
+  struct inflight_chunk {
+    uint64_t line_count = 0;
+    std::optional<outcome<chunk_result>> result;
+    bool guessed = false; // a failure charged here without knowing its chunk
+  };
+
+  void on_start() {
+    // Why: results arrive on actor threads; hop onto our strand. The handler
+    // keeps the session alive until the channel is released.
+    auto executor = socket_.get_executor();
+    channel_ = owner_->backend_.open_channel(
+      [self = shared_from_this(), executor](outcome<chunk_result> r) {
+        asio::post(executor, [self, r = std::move(r)]() mutable {
+          self->on_result(std::move(r));
+        });
+      });
+    do_read();
+  }
+
+  void on_stop() {
+    stopping_ = true;
+    if (read_closed_)
+      return;
+    if (reading_) {
+      read_cancel_.emit(asio::cancellation_type::terminal);
+      return;
+    }
+    end_reading();
+  }
+
+  void do_read() {
+    reading_ = true;
+    socket_.async_read_some(
+      asio::buffer(buffer_),
+      asio::bind_cancellation_slot(
+        read_cancel_.slot(),
+        [self = shared_from_this()](sys_error ec, std::size_t n) {
+          self->on_read(ec, n);
+        }));
+  }
+
+  void on_read(sys_error ec, std::size_t n) {
+    reading_ = false;
+    if (ec == asio::error::eof) {
+      // DESIGN.md §4: at half-close a last line without '\n' counts.
+      eof_seen_ = true;
+      framer_.finish();
+      submit_pending();
+      return end_reading();
+    }
+    if (ec == asio::error::operation_aborted)
+      return end_reading(); // shutdown: only complete lines count
+    if (ec)
+      return fail();
+    owner_->stats_.bytes_read += n;
+    framer_.feed(buffer_.data(), n);
+    submit_pending();
+    if (stopping_)
+      return end_reading();
+    maybe_read();
+  }
+
+  /// Reads on unless backpressure (DESIGN.md §1) or closing says otherwise.
+  void maybe_read() {
+    if (reading_ || read_closed_ || stopping_)
+      return;
+    if (submitted_ - acked_ > owner_->options_.max_inflight)
+      return;
+    if (out_.size() + writing_.size() > owner_->options_.max_write_queue)
+      return;
+    do_read();
+  }
+
+  void submit_pending() {
+    auto chunk = framer_.take_chunk();
+    if (chunk.line_count == 0)
+      return;
+    pending_.emplace(chunk.first_seq, inflight_chunk{chunk.line_count, {}});
+    submitted_ = chunk.first_seq + chunk.line_count - 1;
+    ++outstanding_;
+    owner_->stats_.lines_submitted += chunk.line_count;
+    channel_->submit(std::move(chunk));
+  }
+
+  void on_result(outcome<chunk_result> r) {
+    --outstanding_;
+    if (auto* f = std::get_if<failure>(&r)) {
+      ++owner_->stats_.chunks_failed;
+      last_failure_ = *f;
+      place_failure(std::move(*f));
+    } else {
+      place_success(std::move(std::get<chunk_result>(r)));
+    }
+    flush_acks();
+    maybe_read();
+    maybe_finish();
+  }
+
+  /// A failure names no chunk: charge it to the oldest chunk still waiting.
+  /// Why: over-reporting is safe (a retried event that was applied comes
+  /// back as a duplicate), under-reporting would hide lost events.
+  void place_failure(failure f) {
+    for (auto& [seq, c] : pending_) {
+      if (c.result)
+        continue;
+      c.result = std::move(f);
+      c.guessed = true;
+      return;
+    }
+  }
+
+  void place_success(chunk_result r) {
+    auto it = pending_.find(r.first_seq);
+    if (it == pending_.end()) {
+      // Its chunk was already acked as failed on a guess, so the failure
+      // belongs to a chunk still waiting.
+      place_failure(last_failure_);
+      return;
+    }
+    auto& c = it->second;
+    std::optional<failure> moved;
+    if (c.result && c.guessed)
+      moved = std::get<failure>(std::move(*c.result));
+    c.result = std::move(r);
+    c.guessed = false;
+    if (moved)
+      place_failure(std::move(*moved));
+  }
+
+  /// Answers the contiguous completed prefix: error lines, then one ack.
+  void flush_acks() {
+    auto before = acked_;
+    while (!pending_.empty() && pending_.begin()->second.result) {
+      auto node = pending_.extract(pending_.begin());
+      append_outcome(node.key(), node.mapped());
+      acked_ = node.key() + node.mapped().line_count - 1;
+    }
+    if (acked_ == before)
+      return;
+    owner_->stats_.lines_acked += acked_ - before;
+    if (aborted_)
+      return;
+    out_ += "{\"ack\":";
+    out_ += std::to_string(acked_);
+    out_ += "}\n";
+    do_write();
+  }
+
+  void append_outcome(uint64_t first_seq, const inflight_chunk& c) {
+    if (aborted_)
+      return;
+    if (auto* f = std::get_if<failure>(&*c.result)) {
+      // The failed chunk's lines were not applied: one error line each.
+      for (uint64_t seq = first_seq; seq < first_seq + c.line_count; ++seq)
+        append_error_line(out_, seq, {}, f->code, f->detail);
+      return;
+    }
+    for (const auto& rej : std::get<chunk_result>(*c.result).rejected)
+      append_error_line(out_, rej.seq, rej.id, rej.code, rej.detail);
+  }
+
+  void do_write() {
+    if (writing_active_ || out_.empty() || aborted_)
+      return;
+    writing_.swap(out_);
+    writing_active_ = true;
+    asio::async_write(socket_, asio::buffer(writing_),
+                      [self = shared_from_this()](sys_error ec, std::size_t) {
+                        self->on_write(ec);
+                      });
+  }
+
+  void on_write(sys_error ec) {
+    writing_active_ = false;
+    writing_.clear();
+    if (ec)
+      return fail();
+    do_write();
+    maybe_read();
+    maybe_finish();
+  }
+
+  void end_reading() {
+    read_closed_ = true;
+    maybe_finish();
+  }
+
+  /// A client error (reset, broken pipe): stop quietly, counted, no log.
+  void fail() {
+    if (aborted_)
+      return;
+    ++owner_->stats_.client_errors;
+    aborted_ = true;
+    read_closed_ = true;
+    out_.clear();
+    sys_error ignored;
+    socket_.close(ignored);
+    maybe_finish();
+  }
+
+  /// Closes once reading ended, every result arrived and every byte went.
+  void maybe_finish() {
+    if (finished_ || !read_closed_ || outstanding_ > 0)
+      return;
+    if (!aborted_ && (writing_active_ || !out_.empty()))
+      return;
+    finished_ = true;
+    channel_.reset(); // all results are in: releases the channel
+    if (aborted_ || eof_seen_)
+      return close();
+    sys_error ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    drain_timer_.expires_after(drain_grace);
+    drain_timer_.async_wait([self = shared_from_this()](sys_error ec) {
+      if (!ec)
+        self->close();
+    });
+    do_drain();
+  }
+
+  /// After the final ack on server shutdown: discard input until the
+  /// client closes, so unread bytes do not turn our close into a reset.
+  void do_drain() {
+    socket_.async_read_some(
+      asio::buffer(buffer_),
+      [self = shared_from_this()](sys_error ec, std::size_t) {
+        if (ec)
+          return self->close();
+        self->do_drain();
+      });
+  }
+
+  void close() {
+    if (released_)
+      return;
+    released_ = true;
+    sys_error ignored;
+    drain_timer_.cancel();
+    socket_.close(ignored);
+    --owner_->stats_.connections_open;
+    owner_->remove(this);
+  }
+
+  tcp::socket socket_; // its executor is this session's strand
+  std::shared_ptr<tcp_ingest::impl> owner_;
+  line_framer framer_;
+  std::vector<char> buffer_;
+  asio::steady_timer drain_timer_;
+  asio::cancellation_signal read_cancel_;
+  std::unique_ptr<backend::channel> channel_;
+  std::map<uint64_t, inflight_chunk> pending_; // by first_seq
+  failure last_failure_;
+  uint64_t submitted_ = 0;      // last seq submitted
+  uint64_t acked_ = 0;          // last seq acknowledged
+  std::size_t outstanding_ = 0; // chunks without a result yet
+  std::string out_;             // replies waiting for the current write
+  std::string writing_;         // replies being written
+  bool writing_active_ = false;
+  bool reading_ = false;
+  bool read_closed_ = false;
+  bool eof_seen_ = false;
+  bool stopping_ = false;
+  bool aborted_ = false;
+  bool finished_ = false;
+  bool released_ = false;
+};
+
+} // namespace
+
+tcp_ingest::impl::impl(asio::io_context& io, const tcp::endpoint& endpoint,
+                       backend& be, ingest_options options)
+  : backend_(be), options_(options), io_(io), acceptor_(asio::make_strand(io)),
+    retry_timer_(acceptor_.get_executor()) {
+  sys_error ec;
+  auto check = [&](const char* what) {
+    if (!ec)
+      return;
+    throw std::runtime_error("ingest: cannot " + std::string{what} + " "
+                             + endpoint.address().to_string() + ":"
+                             + std::to_string(endpoint.port()) + ": "
+                             + ec.message());
+  };
+  acceptor_.open(endpoint.protocol(), ec);
+  check("open");
+  acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  check("configure");
+  acceptor_.bind(endpoint, ec);
+  check("bind");
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  check("listen on");
+  endpoint_ = acceptor_.local_endpoint();
+}
+
+void tcp_ingest::impl::start() {
+  asio::post(acceptor_.get_executor(),
+             [self = shared_from_this()] { self->do_accept(); });
+}
+
+void tcp_ingest::impl::do_accept() {
+  if (stopping_)
+    return;
+  acceptor_.async_accept(
+    asio::make_strand(io_),
+    [self = shared_from_this()](sys_error ec, tcp::socket socket) {
+      self->on_accept(ec, std::move(socket));
+    });
+}
+
+void tcp_ingest::impl::on_accept(sys_error ec, tcp::socket socket) {
+  if (stopping_ || ec == asio::error::operation_aborted)
+    return;
+  if (ec) {
+    // Out of descriptors and the like: count, back off, accept again.
+    ++stats_.accept_errors;
+    retry_timer_.expires_after(accept_retry);
+    retry_timer_.async_wait([self = shared_from_this()](sys_error wait_ec) {
+      if (!wait_ec)
+        self->do_accept();
+    });
+    return;
+  }
+  ++stats_.connections_accepted;
+  ++stats_.connections_open;
+  auto s = std::make_shared<session>(std::move(socket), shared_from_this());
+  {
+    std::lock_guard guard{mutex_};
+    sessions_.emplace(s.get(), s);
+  }
+  s->start();
+  do_accept();
+}
+
+void tcp_ingest::impl::shutdown(std::function<void()> done) {
+  asio::post(acceptor_.get_executor(),
+             [self = shared_from_this(), done = std::move(done)]() mutable {
+               self->on_stop(std::move(done));
+             });
+}
+
+void tcp_ingest::impl::on_stop(std::function<void()> done) {
+  stopping_ = true;
+  sys_error ignored;
+  acceptor_.close(ignored);
+  retry_timer_.cancel();
+  std::vector<std::shared_ptr<session>> live;
+  {
+    std::lock_guard guard{mutex_};
+    done_ = std::move(done);
+    for (auto& [ptr, weak] : sessions_)
+      if (auto s = weak.lock())
+        live.push_back(std::move(s));
+  }
+  for (auto& s : live)
+    s->stop();
+  maybe_done();
+}
+
+void tcp_ingest::impl::close() {
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    self->stopping_ = true;
+    sys_error ignored;
+    self->acceptor_.close(ignored);
+    self->retry_timer_.cancel();
+  });
+}
+
+void tcp_ingest::impl::remove(session* s) {
+  {
+    std::lock_guard guard{mutex_};
+    sessions_.erase(s);
+  }
+  maybe_done();
+}
+
+void tcp_ingest::impl::maybe_done() {
+  std::function<void()> done;
+  {
+    std::lock_guard guard{mutex_};
+    if (!done_ || !sessions_.empty())
+      return;
+    done = std::exchange(done_, nullptr);
+  }
+  asio::post(io_, std::move(done));
+}
+
+tcp_ingest::tcp_ingest(asio::io_context& io, const tcp::endpoint& endpoint,
+                       backend& be, ingest_options options)
+  : impl_(std::make_shared<impl>(io, endpoint, be, options)) {
+}
+
+tcp_ingest::~tcp_ingest() {
+  impl_->close();
+}
+
+tcp::endpoint tcp_ingest::local_endpoint() const {
+  return impl_->local_endpoint();
+}
+
+void tcp_ingest::start() {
+  impl_->start();
+}
+
+void tcp_ingest::shutdown(std::function<void()> done) {
+  impl_->shutdown(std::move(done));
+}
+
+ingest_stats tcp_ingest::stats() const {
+  const auto& s = impl_->stats_;
+  ingest_stats out;
+  out.connections_accepted = s.connections_accepted;
+  out.connections_open = s.connections_open;
+  out.bytes_read = s.bytes_read;
+  out.lines_submitted = s.lines_submitted;
+  out.lines_acked = s.lines_acked;
+  out.chunks_failed = s.chunks_failed;
+  out.client_errors = s.client_errors;
+  out.accept_errors = s.accept_errors;
+  return out;
+}
+
+} // namespace eventide

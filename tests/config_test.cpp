@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/test_paths.hpp"
+
 using namespace eventide;
 
 namespace {
@@ -25,10 +27,7 @@ std::string write_file(const std::string& name, const std::string& text) {
   return path;
 }
 
-std::string source_dir() {
-  auto dir = std::getenv("EVENTIDE_SOURCE_DIR");
-  return dir ? dir : ".";
-}
+using eventide::test::source_dir;
 
 } // namespace
 

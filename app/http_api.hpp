@@ -1,0 +1,69 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "app/backend.hpp"
+
+namespace eventide {
+
+/// Limits of the HTTP API (DESIGN.md §5, §9).
+struct http_options {
+  std::size_t max_body = 16777216;     // http.max-body
+  std::size_t max_event_bytes = 65536; // longest NDJSON line of a POST body
+  std::chrono::seconds idle_timeout{
+    60}; // keep-alive idle and slow-client bound
+};
+
+/// Counters of the HTTP API, for /v1/stats and /metrics.
+struct http_stats {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_open = 0;
+  uint64_t requests = 0;
+  uint64_t responses_4xx = 0;
+  uint64_t responses_5xx = 0;
+  uint64_t accept_errors = 0;
+};
+
+/// The HTTP/1.1 API of DESIGN.md §5 (Boost.Beast): keep-alive, pipelined
+/// requests answered in order, one request at a time per connection. Every
+/// answer is JSON. Safe with an io_context run by several threads; the
+/// backend must outlive every session.
+class http_api {
+public:
+  /// Binds `endpoint` (with reuse_address); throws std::runtime_error naming
+  /// the address when it cannot.
+  http_api(boost::asio::io_context& io,
+           const boost::asio::ip::tcp::endpoint& endpoint, backend& be,
+           http_options options = {});
+  ~http_api();
+  http_api(const http_api&) = delete;
+  http_api& operator=(const http_api&) = delete;
+
+  /// The bound address (the real port when asked for port 0).
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+  /// Starts accepting connections.
+  void start();
+
+  /// Stops accepting, lets in-flight requests finish (answered with
+  /// `Connection: close`) and closes idle connections. `done` runs (on the
+  /// io_context) once every connection is gone.
+  void shutdown(std::function<void()> done);
+
+  /// A snapshot of the counters; callable from any thread.
+  http_stats stats() const;
+
+  class impl;
+
+private:
+  std::shared_ptr<impl> impl_;
+};
+
+} // namespace eventide
