@@ -43,6 +43,10 @@ public:
   using result_handler = std::function<void(outcome<chunk_result>)>;
 
   /// Opens a channel whose results go to `on_result` (one call per chunk).
+  /// The engine always answers a channel's chunk with a `chunk_result`
+  /// covering exactly that chunk (a chunk it failed to process comes back
+  /// with every line rejected), so a front end can tell chunks apart; a
+  /// `failure` here is a defensive fallback only.
   /// Destroying the channel after all results arrived releases it.
   virtual std::unique_ptr<channel> open_channel(result_handler on_result) = 0;
 

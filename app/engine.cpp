@@ -23,13 +23,16 @@ failure to_failure(caf::actor_system& sys, const caf::error& err) {
 template <class Reply, class Done, class... Args>
 void ask(caf::actor_system& sys, caf::actor dest, caf::timespan timeout,
          Done done, Args... args) {
-  sys.spawn([=, &sys](caf::event_based_actor* self) mutable {
-    self->request(dest, timeout, args...)
+  // `dest` goes in as a spawn argument: CAF 0.17's init_fun_factory binds a
+  // reference through a null pointer for argument-less functors (UBSan).
+  auto fn = [=, &sys](caf::event_based_actor* self, caf::actor to) mutable {
+    self->request(to, timeout, args...)
       .then([done](Reply& reply) mutable { done(std::move(reply)); },
             [done, &sys](caf::error& err) mutable {
               done(to_failure(sys, err));
             });
-  });
+  };
+  sys.spawn(fn, std::move(dest));
 }
 
 /// A TCP connection's channel: a session actor pinned to one parser.
