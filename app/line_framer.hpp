@@ -35,6 +35,11 @@ public:
     return next_seq_;
   }
 
+  /// Bytes of complete lines waiting in the pending chunk.
+  std::size_t pending_bytes() const noexcept {
+    return chunk_.data.size();
+  }
+
   /// Bytes of an unfinished line held back (at most the limit).
   std::size_t partial_bytes() const noexcept {
     return partial_.size();

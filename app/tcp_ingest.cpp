@@ -194,10 +194,32 @@ private:
       return fail();
     owner_->stats_.bytes_read += n;
     framer_.feed(buffer_.data(), n);
+    drain_available();
     submit_pending();
     if (stopping_)
       return end_reading();
     maybe_read();
+  }
+
+  /// Takes in what the socket already holds, up to `max_chunk_bytes`, so
+  /// that a busy connection hands over fewer, bigger chunks: every chunk
+  /// costs one message per shard it touches, so chunk size is throughput.
+  /// Never blocks (only bytes already available are read); an error or EOF
+  /// is left for the next asynchronous read to see.
+  void drain_available() {
+    auto& opts = owner_->options_;
+    sys_error ec;
+    while (framer_.pending_bytes() < opts.max_chunk_bytes) {
+      auto ready = socket_.available(ec);
+      if (ec || ready == 0)
+        return;
+      auto n = socket_.read_some(
+        asio::buffer(buffer_.data(), std::min(ready, buffer_.size())), ec);
+      if (ec)
+        return;
+      owner_->stats_.bytes_read += n;
+      framer_.feed(buffer_.data(), n);
+    }
   }
 
   /// Reads on unless backpressure (DESIGN.md §1) or closing says otherwise.

@@ -18,6 +18,7 @@ struct ingest_options {
   std::size_t max_event_bytes = 65536;   // longest line
   std::size_t read_buffer_bytes = 65536; // bytes per socket read
   std::size_t max_write_queue = 1 << 20; // pending reply bytes before pausing
+  std::size_t max_chunk_bytes = 1 << 20;  // coalesce reads up to this size
 };
 
 /// Counters of a TCP ingest listener, for /v1/stats and /metrics.

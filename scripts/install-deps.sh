@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config
   libcaf-dev libboost1.81-dev libboost-json1.81-dev
-  libspdlog-dev libcli11-dev doctest-dev
+  libspdlog-dev libcli11-dev doctest-dev libjemalloc-dev
   python3 curl netcat-openbsd
 )
 
