@@ -35,6 +35,11 @@ public:
     return next_seq_;
   }
 
+  /// Sequence numbers the pending chunk covers so far.
+  uint64_t pending_lines() const noexcept {
+    return chunk_.line_count;
+  }
+
   /// Bytes of complete lines waiting in the pending chunk.
   std::size_t pending_bytes() const noexcept {
     return chunk_.data.size();

@@ -209,7 +209,9 @@ private:
   void drain_available() {
     auto& opts = owner_->options_;
     sys_error ec;
-    while (framer_.pending_bytes() < opts.max_chunk_bytes) {
+    while (framer_.pending_bytes() < opts.max_chunk_bytes
+           && submitted_ - acked_ + framer_.pending_lines()
+                <= opts.max_inflight) {
       auto ready = socket_.available(ec);
       if (ec || ready == 0)
         return;
