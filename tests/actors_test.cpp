@@ -217,3 +217,46 @@ TEST_CASE("a session reports a chunk its parser cannot answer as rejected") {
 }
 
 }
+
+namespace {
+
+struct silent_state {
+  std::vector<caf::response_promise> held; // never delivered
+};
+
+/// A stand-in shard that accepts batches and never answers.
+caf::behavior silent_shard(caf::stateful_actor<silent_state>* self) {
+  return {
+    [=](apply_atom, const event_batch&) -> caf::result<apply_outcome> {
+      self->state.held.push_back(self->make_response_promise());
+      return self->state.held.back();
+    },
+  };
+}
+
+} // namespace
+
+TEST_SUITE("actors") {
+
+TEST_CASE("a shard that never answers is reported as overloaded") {
+  caf::actor_system_config cfg;
+  register_message_types(cfg);
+  caf::actor_system sys{cfg};
+  auto silent = sys.spawn(silent_shard);
+  auto parser = spawn_parser(sys, 0, {silent}, input_limits{}, 100ms);
+  caf::scoped_actor self{sys};
+  chunk_result res;
+  self
+    ->request(parser, 10s, ingest_atom::value,
+              ndjson("{\"id\":\"a\",\"key\":\"k\",\"data\":{}}\n\n"))
+    .receive([&](chunk_result& r) { res = std::move(r); },
+             [&](caf::error& e) { FAIL(sys.render(e)); });
+  CHECK(res.line_count == 2);
+  REQUIRE(res.rejected.size() == 1);
+  CHECK(res.rejected[0].seq == 1);
+  CHECK(res.rejected[0].code == error_code::overloaded);
+  caf::anon_send_exit(parser, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(silent, caf::exit_reason::user_shutdown);
+}
+
+}
