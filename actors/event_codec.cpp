@@ -29,6 +29,8 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 
+#include "messages/json_text.hpp"
+
 namespace eventide {
 
 namespace {
@@ -99,47 +101,9 @@ std::string_view short_name(std::string_view name, bool& cut) {
   return name.substr(0, n);
 }
 
-/// Appends `s` as the inside of a JSON string literal. Boost already
-/// validated the UTF-8, so only quotes, backslashes and control characters
-/// need escaping.
+/// Boost already validated the UTF-8 of every string it hands us.
 void append_escaped(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default: {
-        char esc[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
-        out.append(esc, sizeof(esc));
-      }
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
+  append_json_escaped(out, s);
 }
 
 /// True when a number token has no fraction or exponent: Boost reports such

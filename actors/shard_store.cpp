@@ -5,6 +5,8 @@
 #include <cmath>
 #include <utility>
 
+#include "messages/json_text.hpp"
+
 namespace eventide {
 
 namespace {
@@ -20,44 +22,8 @@ std::size_t heap_of(const std::string& s) {
 }
 
 void append_escaped(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
   out += '"';
-  std::size_t run = 0; // start of the pending run of plain bytes
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue; // UTF-8 and plain ASCII pass through unchanged
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += "\\u00";
-        out += hex[c >> 4];
-        out += hex[c & 0xF];
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
+  append_json_escaped(out, s);
   out += '"';
 }
 
