@@ -224,8 +224,11 @@ struct silent_state {
   std::vector<caf::response_promise> held; // never delivered
 };
 
-/// A stand-in shard that accepts batches and never answers.
-caf::behavior silent_shard(caf::stateful_actor<silent_state>* self) {
+/// A stand-in shard that accepts batches and never answers. (`index` only
+/// keeps the spawn argument list non-empty: CAF 0.17's init_fun_factory
+/// binds a null reference for argument-less functions, which UBSan reports.)
+caf::behavior silent_shard(caf::stateful_actor<silent_state>* self,
+                           uint32_t /* index */) {
   return {
     [=](apply_atom, const event_batch&) -> caf::result<apply_outcome> {
       self->state.held.push_back(self->make_response_promise());
@@ -242,7 +245,7 @@ TEST_CASE("a shard that never answers is reported as overloaded") {
   caf::actor_system_config cfg;
   register_message_types(cfg);
   caf::actor_system sys{cfg};
-  auto silent = sys.spawn(silent_shard);
+  auto silent = sys.spawn(silent_shard, uint32_t{0});
   auto parser = spawn_parser(sys, 0, {silent}, input_limits{}, 100ms);
   caf::scoped_actor self{sys};
   chunk_result res;
