@@ -194,7 +194,7 @@ def write_report(path, runs, reps):
     lines = []
     w = lines.append
     w("# eventide benchmarks\n")
-    w("Produced by `tests/perf/run_suite.py --build build/release` "
+    w("Produced by `tests/perf/run_suite.py --build build` (a Release build) "
       f"(see README) on {time.strftime('%Y-%m-%d')}, on this project's 2-core "
       "machine with the load generator on the same machine. Each scenario "
       "starts a fresh server; figures are medians of "
