@@ -3,18 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
-#include <vector>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/array.hpp>
@@ -22,6 +16,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "app/line_framer.hpp"
+#include "app/listener.hpp"
 
 namespace eventide {
 
@@ -36,8 +31,6 @@ namespace {
 
 class http_session;
 
-constexpr auto accept_retry = std::chrono::milliseconds(100);
-
 /// How long a connection closed after an error answer keeps discarding
 /// input, so that unread bytes do not reset it under the answer.
 constexpr auto drain_grace = std::chrono::seconds(2);
@@ -46,14 +39,11 @@ constexpr std::size_t header_limit = 16 * 1024;
 
 using request = http::request<http::string_body>;
 
-/// Counters shared by the listener and its sessions.
+/// Counters of the sessions (the listener keeps the connection counters).
 struct atomic_stats {
-  std::atomic<uint64_t> connections_accepted{0};
-  std::atomic<uint64_t> connections_open{0};
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> responses_4xx{0};
   std::atomic<uint64_t> responses_5xx{0};
-  std::atomic<uint64_t> accept_errors{0};
 };
 
 // -- replies ------------------------------------------------------------------
@@ -349,18 +339,14 @@ void dispatch(backend& be, const http_options& options, request& req,
 
 // -- listener -----------------------------------------------------------------
 
-/// The listener: acceptor, session registry, counters.
+/// What the sessions share: backend, limits, counters and the listener.
 class http_api::impl : public std::enable_shared_from_this<impl> {
 public:
   impl(asio::io_context& io, const tcp::endpoint& endpoint, backend& be,
        http_options options);
 
+  /// Starts accepting; every session keeps this impl alive.
   void start();
-  void shutdown(std::function<void()> done);
-  void close();
-  tcp::endpoint local_endpoint() const {
-    return endpoint_;
-  }
 
   /// Called by a session once its socket is closed.
   void remove(http_session* s);
@@ -368,21 +354,7 @@ public:
   backend& backend_;
   const http_options options_;
   atomic_stats stats_;
-
-private:
-  void do_accept();
-  void on_accept(sys_error ec, tcp::socket socket);
-  void on_stop(std::function<void()> done);
-  void maybe_done();
-
-  asio::io_context& io_;
-  tcp::acceptor acceptor_; // its executor is the listener's strand
-  asio::steady_timer retry_timer_;
-  tcp::endpoint endpoint_;
-  bool stopping_ = false; // on the listener's strand
-  std::mutex mutex_;      // guards sessions_ and done_
-  std::unordered_map<http_session*, std::weak_ptr<http_session>> sessions_;
-  std::function<void()> done_;
+  const std::shared_ptr<listener<http_session>> listener_;
 };
 
 namespace {
@@ -584,7 +556,6 @@ private:
     sys_error ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
-    --owner_->stats_.connections_open;
     owner_->remove(this);
   }
 
@@ -606,118 +577,18 @@ private:
 
 http_api::impl::impl(asio::io_context& io, const tcp::endpoint& endpoint,
                      backend& be, http_options options)
-  : backend_(be), options_(options), io_(io), acceptor_(asio::make_strand(io)),
-    retry_timer_(acceptor_.get_executor()) {
-  sys_error ec;
-  auto check = [&](const char* what) {
-    if (!ec)
-      return;
-    throw std::runtime_error(
-      "http: cannot " + std::string{what} + " " + endpoint.address().to_string()
-      + ":" + std::to_string(endpoint.port()) + ": " + ec.message());
-  };
-  acceptor_.open(endpoint.protocol(), ec);
-  check("open");
-  acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  check("configure");
-  acceptor_.bind(endpoint, ec);
-  check("bind");
-  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  check("listen on");
-  endpoint_ = acceptor_.local_endpoint();
+  : backend_(be), options_(options),
+    listener_(std::make_shared<listener<http_session>>(io, endpoint, "http")) {
 }
 
 void http_api::impl::start() {
-  asio::post(acceptor_.get_executor(),
-             [self = shared_from_this()] { self->do_accept(); });
-}
-
-void http_api::impl::do_accept() {
-  if (stopping_)
-    return;
-  acceptor_.async_accept(
-    asio::make_strand(io_),
-    [self = shared_from_this()](sys_error ec, tcp::socket socket) {
-      self->on_accept(ec, std::move(socket));
-    });
-}
-
-void http_api::impl::on_accept(sys_error ec, tcp::socket socket) {
-  if (stopping_ || ec == asio::error::operation_aborted)
-    return;
-  if (ec) {
-    // Out of descriptors and the like: count, back off, accept again.
-    ++stats_.accept_errors;
-    retry_timer_.expires_after(accept_retry);
-    retry_timer_.async_wait([self = shared_from_this()](sys_error wait_ec) {
-      if (!wait_ec)
-        self->do_accept();
-    });
-    return;
-  }
-  ++stats_.connections_accepted;
-  ++stats_.connections_open;
-  auto s
-    = std::make_shared<http_session>(std::move(socket), shared_from_this());
-  {
-    std::lock_guard guard{mutex_};
-    sessions_.emplace(s.get(), s);
-  }
-  s->start();
-  do_accept();
-}
-
-void http_api::impl::shutdown(std::function<void()> done) {
-  asio::post(acceptor_.get_executor(),
-             [self = shared_from_this(), done = std::move(done)]() mutable {
-               self->on_stop(std::move(done));
-             });
-}
-
-void http_api::impl::on_stop(std::function<void()> done) {
-  stopping_ = true;
-  sys_error ignored;
-  acceptor_.close(ignored);
-  retry_timer_.cancel();
-  std::vector<std::shared_ptr<http_session>> live;
-  {
-    std::lock_guard guard{mutex_};
-    done_ = std::move(done);
-    for (auto& [ptr, weak] : sessions_)
-      if (auto s = weak.lock())
-        live.push_back(std::move(s));
-  }
-  for (auto& s : live)
-    s->stop();
-  maybe_done();
-}
-
-void http_api::impl::close() {
-  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
-    self->stopping_ = true;
-    sys_error ignored;
-    self->acceptor_.close(ignored);
-    self->retry_timer_.cancel();
+  listener_->start([self = shared_from_this()](tcp::socket socket) {
+    return std::make_shared<http_session>(std::move(socket), self);
   });
 }
 
 void http_api::impl::remove(http_session* s) {
-  {
-    std::lock_guard guard{mutex_};
-    sessions_.erase(s);
-  }
-  maybe_done();
-}
-
-void http_api::impl::maybe_done() {
-  std::function<void()> done;
-  {
-    std::lock_guard guard{mutex_};
-    if (!done_ || !sessions_.empty())
-      return;
-    done = std::exchange(done_, nullptr);
-  }
-  asio::post(io_, std::move(done));
+  listener_->remove(s);
 }
 
 http_api::http_api(asio::io_context& io, const tcp::endpoint& endpoint,
@@ -726,11 +597,11 @@ http_api::http_api(asio::io_context& io, const tcp::endpoint& endpoint,
 }
 
 http_api::~http_api() {
-  impl_->close();
+  impl_->listener_->close();
 }
 
 tcp::endpoint http_api::local_endpoint() const {
-  return impl_->local_endpoint();
+  return impl_->listener_->local_endpoint();
 }
 
 void http_api::start() {
@@ -738,18 +609,19 @@ void http_api::start() {
 }
 
 void http_api::shutdown(std::function<void()> done) {
-  impl_->shutdown(std::move(done));
+  impl_->listener_->shutdown(std::move(done));
 }
 
 http_stats http_api::stats() const {
   const auto& s = impl_->stats_;
+  const auto& l = *impl_->listener_;
   http_stats out;
-  out.connections_accepted = s.connections_accepted;
-  out.connections_open = s.connections_open;
+  out.connections_accepted = l.connections_accepted();
+  out.connections_open = l.connections_open();
   out.requests = s.requests;
   out.responses_4xx = s.responses_4xx;
   out.responses_5xx = s.responses_5xx;
-  out.accept_errors = s.accept_errors;
+  out.accept_errors = l.accept_errors();
   return out;
 }
 

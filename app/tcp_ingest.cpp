@@ -11,11 +11,8 @@
 
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -23,11 +20,11 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "app/line_framer.hpp"
+#include "app/listener.hpp"
 
 namespace eventide {
 
@@ -43,19 +40,13 @@ class session;
 /// ack, so that unread input does not reset the connection under the ack.
 constexpr auto drain_grace = std::chrono::seconds(2);
 
-/// Pause before accepting again after an accept error (e.g. out of fds).
-constexpr auto accept_retry = std::chrono::milliseconds(100);
-
-/// Counters shared by the listener and its sessions.
+/// Counters of the sessions (the listener keeps the connection counters).
 struct atomic_stats {
-  std::atomic<uint64_t> connections_accepted{0};
-  std::atomic<uint64_t> connections_open{0};
   std::atomic<uint64_t> bytes_read{0};
   std::atomic<uint64_t> lines_submitted{0};
   std::atomic<uint64_t> lines_acked{0};
   std::atomic<uint64_t> chunks_failed{0};
   std::atomic<uint64_t> client_errors{0};
-  std::atomic<uint64_t> accept_errors{0};
 };
 
 /// Appends `{"seq":S,"id":…,"error":…,"detail":…}\n` (id omitted when empty).
@@ -76,18 +67,14 @@ void append_error_line(std::string& out, uint64_t seq, std::string_view id,
 
 } // namespace
 
-/// The listener: acceptor, session registry, counters.
+/// What the sessions share: backend, limits, counters and the listener.
 class tcp_ingest::impl : public std::enable_shared_from_this<impl> {
 public:
   impl(asio::io_context& io, const tcp::endpoint& endpoint, backend& be,
        ingest_options options);
 
+  /// Starts accepting; every session keeps this impl alive.
   void start();
-  void shutdown(std::function<void()> done);
-  void close();
-  tcp::endpoint local_endpoint() const {
-    return endpoint_;
-  }
 
   /// Called by a session once it is gone (results in, socket closed).
   void remove(session* s);
@@ -95,21 +82,7 @@ public:
   backend& backend_;
   const ingest_options options_;
   atomic_stats stats_;
-
-private:
-  void do_accept();
-  void on_accept(sys_error ec, tcp::socket socket);
-  void on_stop(std::function<void()> done);
-  void maybe_done();
-
-  asio::io_context& io_;
-  tcp::acceptor acceptor_; // its executor is the listener's strand
-  asio::steady_timer retry_timer_;
-  tcp::endpoint endpoint_;
-  bool stopping_ = false; // on the listener's strand
-  std::mutex mutex_;      // guards sessions_ and done_
-  std::unordered_map<session*, std::weak_ptr<session>> sessions_;
-  std::function<void()> done_;
+  const std::shared_ptr<listener<session>> listener_;
 };
 
 namespace {
@@ -401,7 +374,6 @@ private:
     sys_error ignored;
     drain_timer_.cancel();
     socket_.close(ignored);
-    --owner_->stats_.connections_open;
     owner_->remove(this);
   }
 
@@ -433,118 +405,18 @@ private:
 
 tcp_ingest::impl::impl(asio::io_context& io, const tcp::endpoint& endpoint,
                        backend& be, ingest_options options)
-  : backend_(be), options_(options), io_(io), acceptor_(asio::make_strand(io)),
-    retry_timer_(acceptor_.get_executor()) {
-  sys_error ec;
-  auto check = [&](const char* what) {
-    if (!ec)
-      return;
-    throw std::runtime_error("ingest: cannot " + std::string{what} + " "
-                             + endpoint.address().to_string() + ":"
-                             + std::to_string(endpoint.port()) + ": "
-                             + ec.message());
-  };
-  acceptor_.open(endpoint.protocol(), ec);
-  check("open");
-  acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  check("configure");
-  acceptor_.bind(endpoint, ec);
-  check("bind");
-  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  check("listen on");
-  endpoint_ = acceptor_.local_endpoint();
+  : backend_(be), options_(options),
+    listener_(std::make_shared<listener<session>>(io, endpoint, "ingest")) {
 }
 
 void tcp_ingest::impl::start() {
-  asio::post(acceptor_.get_executor(),
-             [self = shared_from_this()] { self->do_accept(); });
-}
-
-void tcp_ingest::impl::do_accept() {
-  if (stopping_)
-    return;
-  acceptor_.async_accept(
-    asio::make_strand(io_),
-    [self = shared_from_this()](sys_error ec, tcp::socket socket) {
-      self->on_accept(ec, std::move(socket));
-    });
-}
-
-void tcp_ingest::impl::on_accept(sys_error ec, tcp::socket socket) {
-  if (stopping_ || ec == asio::error::operation_aborted)
-    return;
-  if (ec) {
-    // Out of descriptors and the like: count, back off, accept again.
-    ++stats_.accept_errors;
-    retry_timer_.expires_after(accept_retry);
-    retry_timer_.async_wait([self = shared_from_this()](sys_error wait_ec) {
-      if (!wait_ec)
-        self->do_accept();
-    });
-    return;
-  }
-  ++stats_.connections_accepted;
-  ++stats_.connections_open;
-  auto s = std::make_shared<session>(std::move(socket), shared_from_this());
-  {
-    std::lock_guard guard{mutex_};
-    sessions_.emplace(s.get(), s);
-  }
-  s->start();
-  do_accept();
-}
-
-void tcp_ingest::impl::shutdown(std::function<void()> done) {
-  asio::post(acceptor_.get_executor(),
-             [self = shared_from_this(), done = std::move(done)]() mutable {
-               self->on_stop(std::move(done));
-             });
-}
-
-void tcp_ingest::impl::on_stop(std::function<void()> done) {
-  stopping_ = true;
-  sys_error ignored;
-  acceptor_.close(ignored);
-  retry_timer_.cancel();
-  std::vector<std::shared_ptr<session>> live;
-  {
-    std::lock_guard guard{mutex_};
-    done_ = std::move(done);
-    for (auto& [ptr, weak] : sessions_)
-      if (auto s = weak.lock())
-        live.push_back(std::move(s));
-  }
-  for (auto& s : live)
-    s->stop();
-  maybe_done();
-}
-
-void tcp_ingest::impl::close() {
-  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
-    self->stopping_ = true;
-    sys_error ignored;
-    self->acceptor_.close(ignored);
-    self->retry_timer_.cancel();
+  listener_->start([self = shared_from_this()](tcp::socket socket) {
+    return std::make_shared<session>(std::move(socket), self);
   });
 }
 
 void tcp_ingest::impl::remove(session* s) {
-  {
-    std::lock_guard guard{mutex_};
-    sessions_.erase(s);
-  }
-  maybe_done();
-}
-
-void tcp_ingest::impl::maybe_done() {
-  std::function<void()> done;
-  {
-    std::lock_guard guard{mutex_};
-    if (!done_ || !sessions_.empty())
-      return;
-    done = std::exchange(done_, nullptr);
-  }
-  asio::post(io_, std::move(done));
+  listener_->remove(s);
 }
 
 tcp_ingest::tcp_ingest(asio::io_context& io, const tcp::endpoint& endpoint,
@@ -553,11 +425,11 @@ tcp_ingest::tcp_ingest(asio::io_context& io, const tcp::endpoint& endpoint,
 }
 
 tcp_ingest::~tcp_ingest() {
-  impl_->close();
+  impl_->listener_->close();
 }
 
 tcp::endpoint tcp_ingest::local_endpoint() const {
-  return impl_->local_endpoint();
+  return impl_->listener_->local_endpoint();
 }
 
 void tcp_ingest::start() {
@@ -565,20 +437,21 @@ void tcp_ingest::start() {
 }
 
 void tcp_ingest::shutdown(std::function<void()> done) {
-  impl_->shutdown(std::move(done));
+  impl_->listener_->shutdown(std::move(done));
 }
 
 ingest_stats tcp_ingest::stats() const {
   const auto& s = impl_->stats_;
+  const auto& l = *impl_->listener_;
   ingest_stats out;
-  out.connections_accepted = s.connections_accepted;
-  out.connections_open = s.connections_open;
+  out.connections_accepted = l.connections_accepted();
+  out.connections_open = l.connections_open();
   out.bytes_read = s.bytes_read;
   out.lines_submitted = s.lines_submitted;
   out.lines_acked = s.lines_acked;
   out.chunks_failed = s.chunks_failed;
   out.client_errors = s.client_errors;
-  out.accept_errors = s.accept_errors;
+  out.accept_errors = l.accept_errors();
   return out;
 }
 

@@ -1,0 +1,212 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+namespace eventide {
+
+/// The accepting half of a TCP server: the acceptor on its own strand, one
+/// strand per accepted socket, the registry of live sessions and the shared
+/// connection counters. `Session` is built by the caller's factory and must
+/// offer start() and stop(); it calls remove(this) exactly once when gone.
+template <class Session>
+class listener : public std::enable_shared_from_this<listener<Session>> {
+public:
+  using socket_type = boost::asio::ip::tcp::socket;
+  using endpoint_type = boost::asio::ip::tcp::endpoint;
+
+  /// Builds a session from an accepted socket (on the socket's strand).
+  using session_factory = std::function<std::shared_ptr<Session>(socket_type)>;
+
+  /// Pause before accepting again after an accept error (e.g. out of fds).
+  static constexpr auto accept_retry = std::chrono::milliseconds(100);
+
+  /// Binds `endpoint` (with reuse_address); throws std::runtime_error
+  /// "<name>: cannot <step> <address>:<port>: <reason>" when it cannot.
+  listener(boost::asio::io_context& io, const endpoint_type& endpoint,
+           const std::string& name)
+    : io_(io), acceptor_(boost::asio::make_strand(io)),
+      retry_timer_(acceptor_.get_executor()) {
+    boost::system::error_code ec;
+    auto check = [&](const char* what) {
+      if (!ec)
+        return;
+      throw std::runtime_error(
+        name + ": cannot " + std::string{what} + " "
+        + endpoint.address().to_string() + ":" + std::to_string(endpoint.port())
+        + ": " + ec.message());
+    };
+    acceptor_.open(endpoint.protocol(), ec);
+    check("open");
+    acceptor_.set_option(acceptor_type::reuse_address(true), ec);
+    check("configure");
+    acceptor_.bind(endpoint, ec);
+    check("bind");
+    acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+    check("listen on");
+    endpoint_ = acceptor_.local_endpoint();
+  }
+
+  listener(const listener&) = delete;
+  listener& operator=(const listener&) = delete;
+
+  /// The bound address (the real port when asked for port 0).
+  endpoint_type local_endpoint() const {
+    return endpoint_;
+  }
+
+  /// Starts accepting; every accepted socket becomes `make_session(socket)`.
+  /// Why: the factory travels with the pending accept instead of living in
+  /// the listener, so whatever it holds stays alive exactly while accepting
+  /// goes on and no ownership cycle through the listener can form.
+  void start(session_factory make_session) {
+    boost::asio::post(acceptor_.get_executor(),
+                      [self = this->shared_from_this(),
+                       make = std::move(make_session)]() mutable {
+                        self->do_accept(std::move(make));
+                      });
+  }
+
+  /// Stops accepting and calls stop() on every live session; `done` is
+  /// posted to the io_context once the last session is removed.
+  void shutdown(std::function<void()> done) {
+    boost::asio::post(acceptor_.get_executor(),
+                      [self = this->shared_from_this(),
+                       done = std::move(done)]() mutable {
+                        self->on_stop(std::move(done));
+                      });
+  }
+
+  /// Stops accepting; live sessions are left alone.
+  void close() {
+    boost::asio::post(acceptor_.get_executor(),
+                      [self = this->shared_from_this()] {
+                        self->stop_accepting();
+                      });
+  }
+
+  /// Called by a session once it is gone; counts it closed and unregisters it.
+  void remove(Session* s) {
+    --connections_open_;
+    {
+      std::lock_guard guard{mutex_};
+      sessions_.erase(s);
+    }
+    maybe_done();
+  }
+
+  /// Counters; callable from any thread.
+  uint64_t connections_accepted() const {
+    return connections_accepted_;
+  }
+  uint64_t connections_open() const {
+    return connections_open_;
+  }
+  uint64_t accept_errors() const {
+    return accept_errors_;
+  }
+
+private:
+  using acceptor_type = boost::asio::ip::tcp::acceptor;
+  using sys_error = boost::system::error_code;
+
+  void do_accept(session_factory make) {
+    if (stopping_)
+      return;
+    acceptor_.async_accept(
+      boost::asio::make_strand(io_),
+      [self = this->shared_from_this(),
+       make = std::move(make)](sys_error ec, socket_type socket) mutable {
+        self->on_accept(ec, std::move(socket), std::move(make));
+      });
+  }
+
+  void on_accept(sys_error ec, socket_type socket, session_factory make) {
+    if (stopping_ || ec == boost::asio::error::operation_aborted)
+      return;
+    if (ec) {
+      // Out of descriptors and the like: count, back off, accept again.
+      ++accept_errors_;
+      retry_timer_.expires_after(accept_retry);
+      retry_timer_.async_wait(
+        [self = this->shared_from_this(),
+         make = std::move(make)](sys_error wait_ec) mutable {
+          if (!wait_ec)
+            self->do_accept(std::move(make));
+        });
+      return;
+    }
+    ++connections_accepted_;
+    ++connections_open_;
+    auto s = make(std::move(socket));
+    {
+      std::lock_guard guard{mutex_};
+      sessions_.emplace(s.get(), s);
+    }
+    s->start();
+    do_accept(std::move(make));
+  }
+
+  void on_stop(std::function<void()> done) {
+    stop_accepting();
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard guard{mutex_};
+      done_ = std::move(done);
+      for (auto& [ptr, weak] : sessions_)
+        if (auto s = weak.lock())
+          live.push_back(std::move(s));
+    }
+    for (auto& s : live)
+      s->stop();
+    maybe_done();
+  }
+
+  /// On the listener's strand.
+  void stop_accepting() {
+    stopping_ = true;
+    sys_error ignored;
+    acceptor_.close(ignored);
+    retry_timer_.cancel();
+  }
+
+  void maybe_done() {
+    std::function<void()> done;
+    {
+      std::lock_guard guard{mutex_};
+      if (!done_ || !sessions_.empty())
+        return;
+      done = std::exchange(done_, nullptr);
+    }
+    boost::asio::post(io_, std::move(done));
+  }
+
+  boost::asio::io_context& io_;
+  acceptor_type acceptor_; // its executor is the listener's strand
+  boost::asio::steady_timer retry_timer_;
+  endpoint_type endpoint_;
+  bool stopping_ = false; // on the listener's strand
+  std::atomic<uint64_t> connections_accepted_{0};
+  std::atomic<uint64_t> connections_open_{0};
+  std::atomic<uint64_t> accept_errors_{0};
+  std::mutex mutex_; // guards sessions_ and done_
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::function<void()> done_;
+};
+
+} // namespace eventide
