@@ -184,7 +184,7 @@ def main():
         runs["7"].append(r)
         print(f"  chunk of {lines} lines: {r['per_core_ratio']:.0%} per core",
               file=sys.stderr)
-    write_report(a.out, runs, a.reps)
+    write_report(a.out, runs, a.reps, binary)
 
 
 def cmd_of(r):
@@ -195,7 +195,7 @@ def cmd_of(r):
             f"`eventide-bench {opts}`")
 
 
-def write_report(path, runs, reps):
+def write_report(path, runs, reps, binary):
     r1, r2, r3, r4, r5 = (runs[k] for k in ("1", "2", "3", "4", "5"))
     eps1 = med(r1, lambda r: r["events_per_s"])
     cpu_per_event = med(r1, lambda r: r["server_cpu_s"] / r["events_acked"])
@@ -211,8 +211,9 @@ def write_report(path, runs, reps):
     lines = []
     w = lines.append
     w("# eventide benchmarks\n")
-    w("Produced by `tests/perf/run_suite.py --build build` (a Release build) "
-      f"(see README) on {time.strftime('%Y-%m-%d')}, on this project's 2-core "
+    w("Produced by `tests/perf/run_suite.py --build "
+      f"{os.path.relpath(os.path.dirname(binary))}` on a Release build (see "
+      f"README) on {time.strftime('%Y-%m-%d')}, on this project's 2-core "
       "machine with the load generator on the same machine. Each scenario "
       "starts a fresh server; figures are medians of "
       f"{reps} repetitions unless marked single. Server CPU is user+system "
