@@ -73,11 +73,11 @@ def test_a_server_that_loses_acks_fails_the_verdict(binary):
         proc = subprocess.Popen(
             ["timeout", "60", exe, "--port", str(srv.ingest_port),
              "--http-port", str(srv.http_port), "--json", "--quiet",
-             "--events", "2000000", "--rate", "200000",
+             "--events", "400000", "--rate", "50000",
              "--drain-timeout", "5"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         harness.wait_until(lambda: srv.http("GET", "/v1/stats")[2]
-                           .get("accepted", 0) > 1000, 20, what="ingest")
+                           .get("accepted", 0) > 1000, 60, what="ingest")
         srv.proc.kill()
         out, _ = proc.communicate(timeout=60)
         r = json.loads(out)
