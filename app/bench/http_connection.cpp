@@ -5,6 +5,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "app/bench/json_util.hpp"
+
 namespace eventide::bench {
 
 namespace asio = boost::asio;
@@ -18,14 +20,7 @@ namespace {
 /// A non-negative integer member of `obj`, or nullopt.
 std::optional<uint64_t> member_u64(const json::object& obj,
                                    std::string_view name) {
-  const auto* v = obj.if_contains(name);
-  if (v == nullptr)
-    return std::nullopt;
-  if (v->is_uint64())
-    return v->get_uint64();
-  if (v->is_int64() && v->get_int64() >= 0)
-    return static_cast<uint64_t>(v->get_int64());
-  return std::nullopt;
+  return as_u64(obj.if_contains(name));
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "app/bench/json_util.hpp"
+
 namespace eventide::bench {
 
 namespace asio = boost::asio;
@@ -26,17 +28,6 @@ std::optional<uint64_t> parse_u64(std::string_view text) {
   if (ec != std::errc{} || ptr != text.data() + text.size())
     return std::nullopt;
   return v;
-}
-
-/// A JSON number as an unsigned integer, if it is one.
-std::optional<uint64_t> as_u64(const json::value* v) {
-  if (v == nullptr)
-    return std::nullopt;
-  if (v->is_uint64())
-    return v->get_uint64();
-  if (v->is_int64() && v->get_int64() >= 0)
-    return static_cast<uint64_t>(v->get_int64());
-  return std::nullopt;
 }
 
 }  // namespace
