@@ -153,6 +153,11 @@ private:
     }
     ++connections_accepted_;
     ++connections_open_;
+    // Replies (acks, HTTP answers) are small writes that clients wait on:
+    // Nagle's algorithm would hold each one back until the previous was
+    // acknowledged.
+    sys_error ignored;
+    socket.set_option(boost::asio::ip::tcp::no_delay{true}, ignored);
     auto s = make(std::move(socket));
     {
       std::lock_guard guard{mutex_};
