@@ -92,7 +92,7 @@ struct parser_state {
   input_limits limits;
   caf::timespan shard_timeout{};
   parser_stats stats;
-  decoded_chunk scratch; // reused to keep per-shard vectors' capacity
+  decoded_chunk scratch; // reused: one slot per shard, refilled per chunk
   std::deque<std::weak_ptr<fan_in>> outstanding; // in start order
 };
 
@@ -109,12 +109,6 @@ void count(parser_stats& stats, const ingest_chunk& chunk,
   stats.bytes += chunk.data.size();
   for (auto& rej : result.rejected)
     ++stats.rejected[static_cast<size_t>(rej.code)];
-}
-
-error_code code_for(const caf::error& err) {
-  if (err == caf::sec::request_timeout)
-    return error_code::overloaded;
-  return error_code::internal;
 }
 
 caf::result<chunk_result> on_chunk(caf::stateful_actor<parser_state>* self,
@@ -138,12 +132,11 @@ caf::result<chunk_result> on_chunk(caf::stateful_actor<parser_state>* self,
       seqs.push_back(ev.seq);
     fan->waiting.emplace_back(s, std::move(seqs));
     event_batch batch{s, std::move(events)};
-    events = {};
     self->request(st.shards[s], caf::infinite, apply_atom::value,
                   std::move(batch))
       .then([fan, s](apply_outcome& outcome) { fan->add(s, outcome); },
             [fan, s, self](caf::error& err) {
-              fan->fail(s, code_for(err),
+              fan->fail(s, error_code_of(err),
                         "shard did not apply the batch: "
                           + self->system().render(err));
             });

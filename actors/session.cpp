@@ -33,10 +33,7 @@ caf::behavior session_impl(caf::stateful_actor<session_state>* self,
             self->state.deliver(std::move(result));
           },
           [=](caf::error& err) {
-            auto code = err == caf::sec::request_timeout
-                          ? error_code::overloaded
-                          : error_code::internal;
-            self->state.deliver(failed_chunk(first, lines, code,
+            self->state.deliver(failed_chunk(first, lines, error_code_of(err),
                                              self->system().render(err)));
           });
     },

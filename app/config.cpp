@@ -268,7 +268,7 @@ parse_outcome parse_command_line(int argc, const char* const* argv) {
     auto given = command_line_keys(argc, argv);
     std::vector<std::string> file_args{args.front()};
     for (auto& s : settings) {
-      if (app.get_option_no_throw("--" + s.key) == nullptr || s.key == "config")
+      if (app.get_option_no_throw("--" + s.key) == nullptr)
         return {std::nullopt, 2,
                 *path + ":" + std::to_string(s.line) + ": unknown option '"
                   + s.key + "'\n"};

@@ -13,9 +13,7 @@ namespace eventide {
 namespace {
 
 failure to_failure(caf::actor_system& sys, const caf::error& err) {
-  auto code = err == caf::sec::request_timeout ? error_code::overloaded
-                                               : error_code::internal;
-  return {code, sys.render(err)};
+  return {error_code_of(err), sys.render(err)};
 }
 
 /// Sends one request from a short-lived actor and hands the answer (or the
@@ -25,14 +23,16 @@ void ask(caf::actor_system& sys, caf::actor dest, caf::timespan timeout,
          Done done, Args... args) {
   // `dest` goes in as a spawn argument: CAF 0.17's init_fun_factory binds a
   // reference through a null pointer for argument-less functors (UBSan).
-  auto fn = [=, &sys](caf::event_based_actor* self, caf::actor to) mutable {
-    self->request(to, timeout, args...)
+  // The arguments are moved, not copied: a POST body can be 16 MiB.
+  auto fn = [&sys, timeout, done = std::move(done), ... args = std::move(args)](
+              caf::event_based_actor* self, caf::actor to) mutable {
+    self->request(to, timeout, std::move(args)...)
       .then([done](Reply& reply) mutable { done(std::move(reply)); },
             [done, &sys](caf::error& err) mutable {
               done(to_failure(sys, err));
             });
   };
-  sys.spawn(fn, std::move(dest));
+  sys.spawn(std::move(fn), std::move(dest));
 }
 
 /// A TCP connection's channel: a session actor pinned to one parser.

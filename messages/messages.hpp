@@ -15,7 +15,8 @@
 
 namespace caf {
 class actor_system_config;
-}
+class error;
+} // namespace caf
 
 namespace eventide {
 
@@ -84,6 +85,10 @@ typename Inspector::result_type inspect(Inspector& f, shard_store_stats& x) {
   return f(caf::meta::type_name("shard_store_stats"), x.shard, x.keys,
            x.bytes, x.events_applied, x.duplicates, x.rejected);
 }
+
+/// The wire code for a failure between actors: a timeout means the engine
+/// is overloaded, anything else is an internal fault.
+error_code error_code_of(const caf::error& err);
 
 /// Registers every message type with CAF so that they can cross the
 /// network once the cluster lands.

@@ -1,8 +1,16 @@
 #include "messages/messages.hpp"
 
 #include <caf/actor_system_config.hpp>
+#include <caf/error.hpp>
+#include <caf/sec.hpp>
 
 namespace eventide {
+
+error_code error_code_of(const caf::error& err) {
+  if (err == caf::sec::request_timeout)
+    return error_code::overloaded;
+  return error_code::internal;
+}
 
 void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<event>("eventide::event");
