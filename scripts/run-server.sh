@@ -6,5 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/release --target eventide -j"$(nproc)"
+# The benchmark tools come along so that BENCHMARKS.md can be reproduced.
+cmake --build build/release -j"$(nproc)" \
+  --target eventide eventide-bench eventide-pipeline-bench
 exec build/release/eventide --config config/eventide.conf "$@"
