@@ -8,6 +8,7 @@ packages=(
   libcaf-dev libboost1.81-dev libboost-json1.81-dev
   libspdlog-dev libcli11-dev doctest-dev libjemalloc-dev
   python3 curl netcat-openbsd
+  prometheus  # promtool checks the /metrics output in the tests
 )
 
 missing=()
