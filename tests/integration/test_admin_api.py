@@ -182,7 +182,7 @@ def test_metrics_pass_promtool_and_match_the_api(binary):
         assert sum(v for k, v in m.items()
                    if k.startswith("eventide_shard_keys{")) == 3
         assert m["process_resident_memory_bytes"] > 1e6
-        assert m["process_cpu_seconds_total"] > 0
+        assert m["process_cpu_seconds_total"] >= 0  # clock ticks: may still be 0
         assert m['eventide_actors{kind="shard"}'] == SHARDS
         promtool = shutil.which("promtool")
         if promtool is None:
