@@ -193,9 +193,10 @@ recover_wal(const std::string& dir, uint32_t shards,
       throw std::runtime_error(path + ": " + bad + " before offset "
                                + std::to_string(scan.valid_bytes)
                                + "; the data dir is damaged");
-    bool last = i + 1 == numbers.size();
-    if (scan.how == scan_result::end::corrupt
-        || (scan.how == scan_result::end::torn_tail && !last))
+    // A torn tail is cut off in any segment: the writer leaves an earlier
+    // segment torn only when a write failed, and then the batch was never
+    // acknowledged and went again into a newer segment.
+    if (scan.how == scan_result::end::corrupt)
       throw std::runtime_error(
         path + ": " + scan.reason + " at offset "
         + std::to_string(scan.valid_bytes) + " of " + std::to_string(data.size())
@@ -203,8 +204,10 @@ recover_wal(const std::string& dir, uint32_t shards,
           "it. Restore the data dir from a backup, or move this file away "
           "to accept losing what follows");
     if (scan.how == scan_result::end::torn_tail) {
-      out.truncated_bytes = data.size() - scan.valid_bytes;
-      out.truncated_file = path;
+      out.truncated_bytes += data.size() - scan.valid_bytes;
+      if (!out.truncated_file.empty())
+        out.truncated_file += ", ";
+      out.truncated_file += path;
       out.truncated_reason = scan.reason;
       if (::truncate(path.c_str(), static_cast<off_t>(scan.valid_bytes)) != 0)
         throw io_error("truncate " + path);
@@ -280,7 +283,13 @@ void wal_log::flush(bool sync) {
     for (uint32_t s = 0; s < shards_; ++s)
       seg.max_seq[s] = std::max(seg.max_seq[s], pending_max_[s]);
   } catch (...) {
-    close_current(); // a fresh segment next time
+    // Cut what a failed write left half-written, so the segment ends on a
+    // whole record (recovery would cut it anyway), and start a fresh
+    // segment next time.
+    if (fd_ >= 0 && ::ftruncate(fd_, static_cast<off_t>(segments_.back().bytes)) != 0) {
+      // Best effort: recovery cuts the torn tail itself.
+    }
+    close_current();
     buffer_.clear();
     std::fill(pending_max_.begin(), pending_max_.end(), 0);
     throw;

@@ -45,9 +45,10 @@ struct wal_recovery {
 
 /// Reads every segment in order and calls `on_batch` for each batch newer
 /// than `from_seq[shard]` (the snapshot's), in log order; a batch seen twice
-/// (re-written after an I/O error) is replayed once. A torn tail of the last
-/// segment is truncated at its last whole record; anything else that is
-/// damaged throws std::runtime_error naming the file and the offset.
+/// (re-written after an I/O error) is replayed once. A torn tail (a record
+/// cut short, or failing its CRC, at the end of a segment) is truncated at
+/// the last whole record; damage with data after it throws
+/// std::runtime_error naming the file and the offset.
 wal_recovery
 recover_wal(const std::string& dir, uint32_t shards,
             const std::vector<uint64_t>& from_seq,
