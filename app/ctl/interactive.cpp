@@ -89,6 +89,8 @@ void run_line_on(const ctl_options& opts, http_client& http) {
   try {
     clear_interrupt();
     run_command(opts, http);
+    if (interrupted())
+      std::fputc('\n', stdout);  // after the ^C the terminal echoed
   } catch (const transport_error& e) {
     std::fprintf(stderr, "eventide-ctl: cannot reach %s: %s\n",
                  http.address().c_str(), e.what());

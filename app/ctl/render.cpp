@@ -120,9 +120,9 @@ std::string render_detail(const json::object& detail) {
   std::string tables;
   for (const auto& [k, v] : detail) {
     if (k == "hot_keys" && v.is_array())
-      tables += render_hot_keys(v.get_array());
+      tables += (tables.empty() ? "" : "\n") + render_hot_keys(v.get_array());
     else if (k == "rejected_by_code" && v.is_object())
-      tables += render_rejects(v.get_object());
+      tables += (tables.empty() ? "" : "\n") + render_rejects(v.get_object());
     else if (v.is_object())
       pairs.emplace_back(std::string{k}, inline_object(v.get_object(), false));
     else
