@@ -38,7 +38,14 @@ http_client::http_client(std::string host, std::string port)
     stream_(ioc_) {
 }
 
-bool http_client::run_until(const bool& done) {
+template <class Start>
+error_code http_client::await(Start&& start) {
+  error_code ec;
+  bool done = false;
+  start([&](const error_code& e, auto&&...) {
+    ec = e;
+    done = true;
+  });
   bool cancelled = false;
   while (!done) {
     ioc_.restart();
@@ -48,7 +55,11 @@ bool http_client::run_until(const bool& done) {
       cancelled = true;
     }
   }
-  return cancelled || interrupted();
+  if (cancelled || interrupted()) {
+    close();
+    throw interrupted_error{};
+  }
+  return ec;
 }
 
 void http_client::fail(std::string_view what, const error_code& ec) {
@@ -70,17 +81,8 @@ void http_client::connect() {
   auto endpoints = resolver.resolve(host_, port_, ec);
   if (ec)
     throw transport_error("cannot resolve " + host_ + ": " + ec.message());
-  bool done = false;
   stream_.expires_after(std::chrono::seconds{10});
-  stream_.async_connect(endpoints,
-                        [&](const error_code& e, const tcp::endpoint&) {
-                          ec = e;
-                          done = true;
-                        });
-  if (run_until(done)) {
-    close();
-    throw interrupted_error{};
-  }
+  ec = await([&](auto handler) { stream_.async_connect(endpoints, handler); });
   if (ec)
     fail("connect", ec);
   stream_.socket().set_option(tcp::no_delay{true}, ec);
@@ -120,41 +122,36 @@ http_response http_client::request(http::verb method, std::string_view target,
   }
 }
 
-http_response http_client::exchange(const http::request<http::string_body>& req) {
-  error_code ec;
-  bool done = false;
+void http_client::write_request(const http::request<http::string_body>& req) {
   stream_.expires_after(timeout_);
-  http::async_write(stream_, req, [&](const error_code& e, size_t) {
-    ec = e;
-    done = true;
+  auto ec = await([&](auto handler) {
+    http::async_write(stream_, req, handler);
   });
-  bool stopped = run_until(done);
-  if (!ec && !stopped) {
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(boost::none);
-    done = false;
-    http::async_read(stream_, buffer_, parser,
-                     [&](const error_code& e, size_t) {
-                       ec = e;
-                       done = true;
-                     });
-    stopped = run_until(done);
-    if (!ec && !stopped) {
-      auto res = parser.release();
-      if (!res.keep_alive())
-        close();
-      return {res.result_int(), std::move(res.body())};
-    }
-  }
-  if (stopped) {
-    close();
-    throw interrupted_error{};
-  }
   if (stale_connection(ec)) {
     close();
     throw transport_error("the server closed the connection");
   }
-  fail(ec == beast::error::timeout ? "no answer" : "request", ec);
+  if (ec)
+    fail("request", ec);
+}
+
+http_response http_client::exchange(const http::request<http::string_body>& req) {
+  write_request(req);
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(boost::none);
+  auto ec = await([&](auto handler) {
+    http::async_read(stream_, buffer_, parser, handler);
+  });
+  if (stale_connection(ec)) {
+    close();
+    throw transport_error("the server closed the connection");
+  }
+  if (ec)
+    fail(ec == beast::error::timeout ? "no answer" : "reading the answer", ec);
+  auto res = parser.release();
+  if (!res.keep_alive())
+    close();
+  return {res.result_int(), std::move(res.body())};
 }
 
 http_response http_client::stream_lines(
@@ -162,61 +159,42 @@ http_response http_client::stream_lines(
   const std::function<bool(std::string_view)>& on_line) {
   if (!open_)
     connect();
-  auto req = make_request(http::verb::get, target, {}, {});
-  error_code ec;
-  bool done = false;
-  stream_.expires_after(timeout_);
-  http::async_write(stream_, req, [&](const error_code& e, size_t) {
-    ec = e;
-    done = true;
-  });
-  if (run_until(done)) {
-    close();
-    return {};
-  }
-  if (ec)
-    fail("request", ec);
+  write_request(make_request(http::verb::get, target, {}, {}));
   http::response_parser<http::string_body> parser;
   parser.body_limit(boost::none);
-  done = false;
-  http::async_read_header(stream_, buffer_, parser,
-                          [&](const error_code& e, size_t) {
-                            ec = e;
-                            done = true;
-                          });
-  if (run_until(done)) {
-    close();
-    return {};
-  }
-  if (ec)
-    fail("reading the answer", ec);
-  http_response head{parser.get().result_int(), {}};
-  if (head.status != 200) {
-    done = false;
-    http::async_read(stream_, buffer_, parser,
-                     [&](const error_code& e, size_t) {
-                       ec = e;
-                       done = true;
-                     });
-    bool stopped = run_until(done);
-    head.body = parser.get().body();
-    close();
-    if (!stopped && ec)
+  http_response head;
+  try {
+    auto ec = await([&](auto handler) {
+      http::async_read_header(stream_, buffer_, parser, handler);
+    });
+    if (ec)
       fail("reading the answer", ec);
-    return head;
+    head.status = parser.get().result_int();
+    if (head.status != 200) {
+      ec = await([&](auto handler) {
+        http::async_read(stream_, buffer_, parser, handler);
+      });
+      head.body = parser.get().body();
+    } else {
+      read_lines(parser, on_line);
+    }
+  } catch (const interrupted_error&) {
+    // Ctrl-C is how a stream normally ends.
   }
+  close();  // the stream cannot be reused for another request
+  return head;
+}
+
+void http_client::read_lines(http::response_parser<http::string_body>& parser,
+                             const std::function<bool(std::string_view)>&
+                               on_line) {
   // An open stream may stay silent for long (the server sends heartbeats).
   stream_.expires_never();
   bool more = true;
   while (more && !parser.is_done()) {
-    done = false;
-    http::async_read_some(stream_, buffer_, parser,
-                          [&](const error_code& e, size_t) {
-                            ec = e;
-                            done = true;
-                          });
-    if (run_until(done))
-      break;
+    auto ec = await([&](auto handler) {
+      http::async_read_some(stream_, buffer_, parser, handler);
+    });
     if (ec)
       fail("the stream broke", ec);
     auto& body = parser.get().body();
@@ -228,8 +206,6 @@ http_response http_client::stream_lines(
     }
     body.erase(0, begin);
   }
-  close();  // the stream cannot be reused for another request
-  return head;
 }
 
 std::string percent_encode(std::string_view text) {

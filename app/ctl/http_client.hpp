@@ -11,6 +11,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
 
@@ -75,9 +76,16 @@ private:
   http_response exchange(
     const boost::beast::http::request<boost::beast::http::string_body>& req);
 
-  /// Runs the io_context until `done`, cancelling on Ctrl-C; returns
-  /// whether it was interrupted.
-  bool run_until(const bool& done);
+  /// Starts one asynchronous operation, `start(handler)`, and runs the
+  /// io_context until it completes, cancelling it on Ctrl-C. Returns its
+  /// error; throws interrupted_error (closing the connection) on Ctrl-C.
+  template <class Start>
+  boost::system::error_code await(Start&& start);
+  void write_request(
+    const boost::beast::http::request<boost::beast::http::string_body>& req);
+  void read_lines(
+    boost::beast::http::response_parser<boost::beast::http::string_body>& p,
+    const std::function<bool(std::string_view)>& on_line);
   [[noreturn]] void fail(std::string_view what,
                          const boost::system::error_code& ec);
 

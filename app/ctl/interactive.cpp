@@ -78,8 +78,10 @@ std::optional<std::string> read_line() {
       std::free(raw);
       return line;
     }
-    if (!interrupted())
+    if (!interrupted()) {
+      std::fputc('\n', stdout);  // Ctrl-D: end the prompt line
       return std::nullopt;
+    }
     std::fputc('\n', stdout);  // Ctrl-C at the prompt: a fresh prompt
   }
 }
