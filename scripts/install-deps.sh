@@ -9,6 +9,7 @@ packages=(
   libspdlog-dev libcli11-dev doctest-dev libjemalloc-dev
   libedit-dev
   python3 curl netcat-openbsd tmux
+  prometheus  # promtool checks the /metrics output in the tests
 )
 
 missing=()
