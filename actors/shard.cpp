@@ -17,8 +17,12 @@ caf::behavior shard_impl(caf::stateful_actor<shard_state>* self,
                          uint32_t index, shard_limits limits) {
   self->state.store = shard_store{index, limits};
   return {
-    [=](apply_atom, event_batch& batch) -> apply_outcome {
-      return self->state.store.apply(batch.events);
+    // `const`: the parser keeps sharing the message (see parser.cpp).
+    [=](apply_atom, const event_batch& batch) -> caf::result<apply_outcome> {
+      if (!batch.well_formed())
+        return caf::make_error(caf::sec::invalid_argument,
+                               "malformed event batch");
+      return self->state.store.apply(batch);
     },
     [=](lookup_atom, const std::string& key) -> key_reply {
       auto record = self->state.store.get(key);
