@@ -1,8 +1,7 @@
 #include "actors/chunk_decoder.hpp"
 
 #include <string_view>
-
-#include "actors/placement.hpp"
+#include <vector>
 
 namespace eventide {
 
@@ -13,15 +12,45 @@ void add_line(std::string_view line, uint64_t seq, uint32_t shards,
               decoded_chunk& out) {
   if (is_blank(line))
     return; // blank lines take a number and are otherwise ignored
-  auto decoded = decode_event(line, seq, limits);
-  if (auto* rej = std::get_if<rejection>(&decoded)) {
+  auto text_begin = out.scratch.text.size();
+  if (auto rej = decode_event(line, seq, limits, out.scratch)) {
     out.result.rejected.push_back(std::move(*rej));
     return;
   }
-  auto& ev = std::get<event>(decoded);
-  if (!ev.has_ts)
-    ev.ts = now_ms;
-  out.per_shard[shard_of(ev.key, shards)].push_back(std::move(ev));
+  auto& rec = out.scratch.events.back();
+  if (!rec.has_ts)
+    rec.ts = now_ms;
+  // The codec wrote exactly this event's strings.
+  out.routes.push_back({static_cast<uint32_t>(rec.key_hash % shards),
+                        {text_begin, out.scratch.text.size()}});
+}
+
+/// Copies the events of `scratch` into their shards' batches, each sized
+/// exactly once: they wait in mailboxes, where slack would be memory.
+void split_by_shard(decoded_chunk& out) {
+  struct totals {
+    std::size_t events = 0;
+    std::size_t fields = 0;
+    std::size_t text = 0;
+  };
+  std::vector<totals> sizes(out.per_shard.size());
+  for (std::size_t i = 0; i < out.routes.size(); ++i) {
+    const auto& route = out.routes[i];
+    auto& t = sizes[route.shard];
+    t.events += 1;
+    t.fields += out.scratch.events[i].field_count;
+    t.text += route.strings.second - route.strings.first;
+  }
+  for (std::size_t s = 0; s < sizes.size(); ++s) {
+    auto& batch = out.per_shard[s];
+    batch.events.reserve(sizes[s].events);
+    batch.fields.reserve(sizes[s].fields);
+    batch.text.reserve(sizes[s].text);
+  }
+  for (std::size_t i = 0; i < out.routes.size(); ++i) {
+    const auto& route = out.routes[i];
+    out.per_shard[route.shard].append(out.scratch, i, route.strings);
+  }
 }
 
 rejection too_large(uint64_t seq, const input_limits& limits) {
@@ -81,13 +110,18 @@ void decode_chunk(const ingest_chunk& chunk, uint32_t shards,
                   decoded_chunk& out) {
   out.result = chunk_result{};
   out.result.first_seq = chunk.first_seq;
+  out.scratch.clear();
+  out.routes.clear();
   out.per_shard.resize(shards);
-  for (auto& events : out.per_shard)
-    events.clear();
+  for (uint32_t s = 0; s < shards; ++s) {
+    out.per_shard[s].clear();
+    out.per_shard[s].shard = s;
+  }
   if (chunk.format == chunk_format::json_value)
     decode_json_body(chunk, shards, limits, now_ms, out);
   else
     decode_ndjson(chunk, shards, limits, now_ms, out);
+  split_by_shard(out);
 }
 
 } // namespace eventide

@@ -2,10 +2,11 @@
 //
 // No DOM is built: Boost 1.81's DOM keeps the last of duplicate keys, and a
 // DOM costs an allocation per value. A thread-local parser and handler keep
-// their buffers between lines, so a typical event allocates only its own
-// strings. The handler records the first semantic error and keeps parsing,
-// because a syntax error later in the line must still win (`{"x":1,` is
-// invalid_json, not unknown_field).
+// their buffers between lines, and an event's strings go straight into the
+// caller's batch, so a typical event allocates nothing of its own. The
+// handler records the first semantic error and keeps parsing, because a
+// syntax error later in the line must still win (`{"x":1,` is invalid_json,
+// not unknown_field).
 //
 // When several rules fail, the reported code follows a fixed precedence:
 //   too_large (line) > invalid_json / too_deep > not_an_object
@@ -19,6 +20,7 @@
 
 #include "actors/event_codec.hpp"
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -29,6 +31,7 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 
+#include "actors/placement.hpp"
 #include "messages/json_text.hpp"
 
 namespace eventide {
@@ -43,9 +46,6 @@ constexpr std::size_t max_key_bytes = 512;
 // Above this many members an object's duplicate check switches from a linear
 // scan to a hash set, so a 64 KiB line of tiny members stays linear time.
 constexpr std::size_t linear_key_scan_limit = 32;
-
-// Room reserved for the fields of `data` up front.
-constexpr std::size_t typical_field_count = 4;
 
 // Member names quoted in a detail are cut to keep error replies short.
 constexpr std::size_t max_detail_name_bytes = 64;
@@ -139,7 +139,15 @@ struct key_ref {
   std::size_t size;
 };
 
-/// SAX handler for basic_parser: builds an event or the best rejection.
+/// Where the id or key lies in the batch's text.
+struct text_ref {
+  std::size_t offset = 0;
+  std::size_t size = 0;
+};
+
+/// SAX handler for basic_parser: appends an event to a batch or finds the
+/// best rejection. Strings are written to the batch's text as they arrive;
+/// the caller drops them again when the line is rejected.
 class event_handler {
 public:
   static constexpr std::size_t max_object_size = std::size_t(-1);
@@ -147,15 +155,13 @@ public:
   static constexpr std::size_t max_key_size = std::size_t(-1);
   static constexpr std::size_t max_string_size = std::size_t(-1);
 
-  /// Forgets the previous line, keeping buffer capacity.
-  void reset() {
-    ev_.id.clear();
-    ev_.key.clear();
-    ev_.op = op_code::set;
-    ev_.has_data = false;
-    ev_.data.clear();
-    ev_.has_ts = false;
-    ev_.ts = 0;
+  /// Forgets the previous line, keeping buffer capacity; the next event
+  /// goes to `out`.
+  void reset(event_batch& out) {
+    out_ = &out;
+    fields_begin_ = out.fields.size();
+    rec_ = event_record{};
+    id_ = key_ = text_ref{};
     depth_ = 0;
     key_chars_.clear();
     key_refs_.clear();
@@ -172,12 +178,20 @@ public:
   }
 
   /// The result once the parser accepted the whole line.
-  decode_result finish(uint64_t seq) {
+  std::optional<rejection> finish(uint64_t seq) {
     check_required();
     if (code_)
       return reject(seq, *code_, std::move(detail_));
-    ev_.seq = seq;
-    return std::move(ev_);
+    rec_.seq = seq;
+    rec_.id_offset = static_cast<uint32_t>(id_.offset);
+    rec_.id_size = static_cast<uint16_t>(id_.size);
+    rec_.key_offset = static_cast<uint32_t>(key_.offset);
+    rec_.key_size = static_cast<uint16_t>(key_.size);
+    rec_.key_hash = stable_key_hash(text(key_));
+    rec_.first_field = static_cast<uint32_t>(fields_begin_);
+    rec_.field_count = static_cast<uint32_t>(field_count());
+    out_->events.push_back(rec_);
+    return std::nullopt;
   }
 
   /// A rejection for a line the parser refused, with the id if it was read.
@@ -185,7 +199,7 @@ public:
     rejection r;
     r.seq = seq;
     if (id_ok_)
-      r.id = ev_.id;
+      r.id = text(id_);
     r.code = code;
     r.detail = std::move(detail);
     return r;
@@ -315,7 +329,7 @@ private:
 
   std::string_view current_field_name() const {
     bool cut = false;
-    return short_name(ev_.data.back().name, cut);
+    return short_name(name_of(out_->fields.back()), cut);
   }
 
   void check_required() {
@@ -324,26 +338,27 @@ private:
     if (!seen_key_)
       fail(error_code::missing_field, {"key is required"});
     // Only a known op says whether data is needed.
-    if (!op_ok_ || ev_.has_data || ev_.op == op_code::del)
+    if (!op_ok_ || rec_.has_data || rec_.op == op_code::del)
       return;
     fail(error_code::missing_field,
-         {"data is required for ", ev_.op == op_code::set ? "set" : "incr"});
+         {"data is required for ", rec_.op == op_code::set ? "set" : "incr"});
   }
 
   /// incr needs numbers; checked at the end since `op` may follow `data`.
   void check_incr_operands() {
-    for (auto& f : ev_.data) {
+    for (auto i = fields_begin_; i < out_->fields.size(); ++i) {
+      const auto& f = out_->fields[i];
       // An empty raw value was already rejected as non-finite.
-      if (f.value.type != field_value::kind::raw || f.value.raw.empty())
+      if (f.kind != value_kind::raw || f.raw_size == 0)
         continue;
-      auto c = f.value.raw.front();
+      auto c = out_->text[f.name_offset + f.name_size];
       // A raw number is an integer that did not fit in int64.
       bool number = c == '-' || (c >= '0' && c <= '9');
       if (number)
-        fail_named(error_code::overflow, "data.", f.name,
+        fail_named(error_code::overflow, "data.", name_of(f),
                    " is outside the int64 range");
       else
-        fail_named(error_code::not_a_number, "data.", f.name,
+        fail_named(error_code::not_a_number, "data.", name_of(f),
                    " must be a number");
       return;
     }
@@ -385,9 +400,7 @@ private:
 
   void open_member(bool is_object) {
     if (member_ == member::data && is_object) {
-      ev_.has_data = true;
-      // One allocation for a typical event instead of a doubling series.
-      ev_.data.reserve(typical_field_count);
+      rec_.has_data = true;
       return push(sink::field, true);
     }
     wrong_member_type();
@@ -399,6 +412,8 @@ private:
     if (f.is_object)
       forget_keys(f);
     bool raw = f.kind == sink::raw;
+    if (f.kind == sink::field)
+      end_field();
     --depth_;
     if (raw)
       raw_out().push_back(bracket);
@@ -427,13 +442,32 @@ private:
     return f.kind;
   }
 
-  /// The text of the field being written; only valid in a raw frame.
-  std::string& raw_out() { return ev_.data.back().value.raw; }
+  /// Where a raw value's text goes: the end of the batch's text, right
+  /// after the name of the field being written (see end_field).
+  std::string& raw_out() { return out_->text; }
 
   std::string& start_raw() {
-    auto& v = ev_.data.back().value;
-    v.type = field_value::kind::raw;
-    return v.raw;
+    out_->fields.back().kind = value_kind::raw;
+    return raw_out();
+  }
+
+  /// Seals the field being written: a raw value's size is what the text
+  /// grew by after its name.
+  void end_field() {
+    if (field_count() == 0)
+      return;
+    auto& f = out_->fields.back();
+    if (f.kind == value_kind::raw)
+      f.raw_size = static_cast<uint32_t>(out_->text.size() - f.name_offset
+                                         - f.name_size);
+  }
+
+  std::size_t field_count() const {
+    return out_->fields.size() - fields_begin_;
+  }
+
+  std::string_view name_of(const field_record& f) const {
+    return {out_->text.data() + f.name_offset, f.name_size};
   }
 
   // --- member names -----------------------------------------------------
@@ -481,8 +515,11 @@ private:
   /// A member of `data`: the fields themselves hold the names seen so far.
   void field_name(frame& f, std::string_view name) {
     check_unique(is_duplicate_field(f, name), name);
-    ev_.data.emplace_back();
-    ev_.data.back().name.assign(name);
+    end_field();
+    auto& added = out_->fields.emplace_back();
+    added.name_offset = static_cast<uint32_t>(out_->text.size());
+    added.name_size = static_cast<uint32_t>(name.size());
+    out_->text.append(name);
   }
 
   void raw_name(frame& f, std::string_view name) {
@@ -529,14 +566,15 @@ private:
   /// Like is_duplicate for the one `data` object, whose names are the
   /// names of the fields before this one.
   bool is_duplicate_field(frame& f, std::string_view name) {
-    if (ev_.data.size() >= linear_key_scan_limit) {
+    auto first = out_->fields.begin() + static_cast<long>(fields_begin_);
+    if (field_count() >= linear_key_scan_limit) {
       if (f.big_keys.empty())
-        for (auto& fl : ev_.data)
-          f.big_keys.emplace(fl.name);
+        for (auto it = first; it != out_->fields.end(); ++it)
+          f.big_keys.emplace(name_of(*it));
       return !f.big_keys.emplace(name).second;
     }
-    for (auto& fl : ev_.data)
-      if (fl.name == name)
+    for (auto it = first; it != out_->fields.end(); ++it)
+      if (name_of(*it) == name)
         return true;
     return false;
   }
@@ -555,8 +593,11 @@ private:
     }
     switch (str_sink_) {
       case sink::member:
-        if (auto* target = member_string())
+        if (auto* target = member_string()) {
           target->append(s);
+          if (auto* ref = member_ref())
+            ref->size += s.size();
+        }
         return;
       case sink::field:
       case sink::raw:
@@ -574,6 +615,8 @@ private:
         return;
       case sink::member:
         op_buf_.clear();
+        if (auto* ref = member_ref())
+          *ref = text_ref{out_->text.size(), 0};
         if (!member_string())
           wrong_member_type();
         return;
@@ -596,15 +639,27 @@ private:
       member_string_end();
   }
 
-  /// Where a top-level string member collects its text, if it is one.
+  /// Where a top-level string member collects its text, if it is one: the
+  /// batch's text for id and key, a buffer for op.
   std::string* member_string() {
     switch (member_) {
       case member::id:
-        return &ev_.id;
       case member::key:
-        return &ev_.key;
+        return &out_->text;
       case member::op:
         return &op_buf_;
+      default:
+        return nullptr;
+    }
+  }
+
+  /// Where in the batch's text the id or key being read lies.
+  text_ref* member_ref() {
+    switch (member_) {
+      case member::id:
+        return &id_;
+      case member::key:
+        return &key_;
       default:
         return nullptr;
     }
@@ -614,11 +669,11 @@ private:
     switch (member_) {
       case member::id:
         seen_id_ = true;
-        id_ok_ = check_size("id", ev_.id, max_id_bytes);
+        id_ok_ = check_size("id", text(id_), max_id_bytes);
         return;
       case member::key:
         seen_key_ = true;
-        check_size("key", ev_.key, max_key_bytes);
+        check_size("key", text(key_), max_key_bytes);
         return;
       case member::op:
         return set_op();
@@ -627,7 +682,7 @@ private:
     }
   }
 
-  bool check_size(std::string_view name, const std::string& value,
+  bool check_size(std::string_view name, std::string_view value,
                   std::size_t max) {
     if (value.empty()) {
       fail(error_code::missing_field, {name, " is empty"});
@@ -643,11 +698,11 @@ private:
 
   void set_op() {
     if (op_buf_ == "set")
-      ev_.op = op_code::set;
+      rec_.op = op_code::set;
     else if (op_buf_ == "incr")
-      ev_.op = op_code::incr;
+      rec_.op = op_code::incr;
     else if (op_buf_ == "del")
-      ev_.op = op_code::del;
+      rec_.op = op_code::del;
     else
       return bad_op();
   }
@@ -698,22 +753,22 @@ private:
   }
 
   void set_integer(int64_t i) {
-    auto& v = ev_.data.back().value;
-    v.type = field_value::kind::integer;
-    v.integer = i;
+    auto& f = out_->fields.back();
+    f.kind = value_kind::integer;
+    f.number = static_cast<uint64_t>(i);
     num_buf_.clear();
   }
 
   void set_real(double d) {
-    auto& v = ev_.data.back().value;
-    v.type = field_value::kind::real;
-    v.real = d;
+    auto& f = out_->fields.back();
+    f.kind = value_kind::real;
+    f.number = std::bit_cast<uint64_t>(d);
     num_buf_.clear();
   }
 
   void set_ts(int64_t i) {
-    ev_.has_ts = true;
-    ev_.ts = i;
+    rec_.has_ts = true;
+    rec_.ts = i;
     num_buf_.clear();
   }
 
@@ -755,7 +810,15 @@ private:
     }
   }
 
-  event ev_;
+  std::string_view text(const text_ref& ref) const {
+    return {out_->text.data() + ref.offset, ref.size};
+  }
+
+  event_batch* out_ = nullptr;
+  std::size_t fields_begin_ = 0; // this event's first field in out_
+  event_record rec_;             // op, has_data, ts; the rest in finish()
+  text_ref id_;
+  text_ref key_;
   std::vector<frame> frames_;
   std::size_t depth_ = 0;
   std::string key_chars_;
@@ -778,8 +841,8 @@ private:
 
 public:
   /// Applies the rules that need the whole event, then builds the result.
-  decode_result complete(uint64_t seq) {
-    if (op_ok_ && ev_.op == op_code::incr)
+  std::optional<rejection> complete(uint64_t seq) {
+    if (op_ok_ && rec_.op == op_code::incr)
       check_incr_operands();
     return finish(seq);
   }
@@ -818,12 +881,13 @@ rejection too_large_line(uint64_t seq, const input_limits& limits) {
   return r;
 }
 
-decode_result parse_line(std::string_view line, uint64_t seq,
-                         const input_limits& limits) {
+std::optional<rejection> parse_line(std::string_view line, uint64_t seq,
+                                    const input_limits& limits,
+                                    event_batch& out) {
   auto& parser = thread_parser(limits.max_depth);
   parser.reset();
   auto& h = parser.handler();
-  h.reset();
+  h.reset(out);
   json::error_code ec;
   auto used = parser.write_some(false, line.data(), line.size(), ec);
   if (ec == json::error::too_deep)
@@ -936,19 +1000,26 @@ std::vector<std::string_view> split_array(std::string_view arr) {
 
 } // namespace
 
-decode_result decode_event(std::string_view line, uint64_t seq,
-                           const input_limits& limits) {
+std::optional<rejection> decode_event(std::string_view line, uint64_t seq,
+                                      const input_limits& limits,
+                                      event_batch& out) {
   if (line.size() > limits.max_event_bytes)
     return too_large_line(seq, limits);
+  auto text_size = out.text.size();
+  auto field_count = out.fields.size();
+  std::optional<rejection> result;
   try {
-    return parse_line(line, seq, limits);
+    result = parse_line(line, seq, limits, out);
   } catch (const std::exception&) {
     // Only allocation can throw here; the line is lost, not the stream.
-    rejection r;
-    r.seq = seq;
-    r.code = error_code::internal;
-    return r;
+    result = rejection{seq, {}, error_code::internal, {}};
   }
+  if (result) {
+    // What a rejected line wrote is dropped again.
+    out.text.resize(text_size);
+    out.fields.resize(field_count);
+  }
+  return result;
 }
 
 bool is_blank(std::string_view line) {

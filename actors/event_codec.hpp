@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "messages/event.hpp"
+#include "messages/event_batch.hpp"
 
 namespace eventide {
 
@@ -17,16 +17,15 @@ struct input_limits {
   std::size_t max_depth = 32;          // deepest JSON nesting
 };
 
-/// The result of decoding one line: a valid event or why it is not one.
-using decode_result = std::variant<event, rejection>;
-
 /// Decodes and validates one event (one NDJSON line without its '\n', or one
 /// element of a POST array) against every rule of DESIGN.md §2. Never
-/// throws. `seq` is copied into the event or rejection. The rejection's `id`
-/// is filled when the line had a readable string `id`. `ts` is left unset
-/// (`has_ts == false`) when absent.
-decode_result decode_event(std::string_view line, uint64_t seq,
-                           const input_limits& limits);
+/// throws. A valid event is appended to `out` with `seq` and its key hash
+/// (`ts` left 0 and `has_ts` false when absent) and nullopt is returned;
+/// otherwise `out` is left as it was and the rejection says why (its `id` is
+/// filled when the line had a readable string `id`).
+std::optional<rejection> decode_event(std::string_view line, uint64_t seq,
+                                      const input_limits& limits,
+                                      event_batch& out);
 
 /// True for a line with nothing but JSON whitespace (blank lines are
 /// skipped and take a sequence number).

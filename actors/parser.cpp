@@ -24,10 +24,15 @@ namespace {
 /// map, woken per request) cost a fifth of the CPU and most of the ack
 /// latency. Instead the parser's own tick expires chunks that waited longer
 /// than the timeout; a dead local shard still answers at once with an error.
+///
+/// Each waiting entry keeps the request message itself (CAF messages are
+/// shared, copy-on-write, and the shard only reads it), so a failure can
+/// report the seqs of its batch without a copy made up front.
 struct fan_in {
   chunk_result result;
-  /// Shards not yet answered, with the seqs of the batch sent to each.
-  std::vector<std::pair<uint32_t, std::vector<uint64_t>>> waiting;
+  /// Shards not yet answered, with the `(apply_atom, event_batch)` request
+  /// sent to each.
+  std::vector<std::pair<uint32_t, caf::message>> waiting;
   caf::typed_response_promise<chunk_result> promise;
   std::chrono::steady_clock::time_point started;
   bool sending = true; // requests still going out
@@ -48,8 +53,8 @@ struct fan_in {
     auto it = find(shard);
     if (it == waiting.end())
       return;
-    for (auto seq : it->second)
-      result.rejected.push_back({seq, {}, code, detail});
+    for (const auto& rec : it->second.get_as<event_batch>(1).events)
+      result.rejected.push_back({rec.seq, {}, code, detail});
     waiting.erase(it);
     maybe_deliver();
   }
@@ -72,7 +77,7 @@ struct fan_in {
   }
 
 private:
-  std::vector<std::pair<uint32_t, std::vector<uint64_t>>>::iterator
+  std::vector<std::pair<uint32_t, caf::message>>::iterator
   find(uint32_t shard) {
     return std::find_if(waiting.begin(), waiting.end(),
                         [shard](auto& w) { return w.first == shard; });
@@ -132,18 +137,13 @@ caf::result<chunk_result> on_chunk(caf::stateful_actor<parser_state>* self,
   fan->started = std::chrono::steady_clock::now();
   fan->promise = self->make_response_promise<chunk_result>();
   for (uint32_t s = 0; s < decoded.per_shard.size(); ++s) {
-    auto& events = decoded.per_shard[s];
-    if (events.empty())
+    auto& batch = decoded.per_shard[s];
+    if (batch.empty())
       continue;
-    st.routed += events.size();
-    std::vector<uint64_t> seqs;
-    seqs.reserve(events.size());
-    for (auto& ev : events)
-      seqs.push_back(ev.seq);
-    fan->waiting.emplace_back(s, std::move(seqs));
-    event_batch batch{s, std::move(events)};
-    self->request(st.shards[s], caf::infinite, apply_atom::value,
-                  std::move(batch))
+    st.routed += batch.size();
+    auto msg = caf::make_message(apply_atom::value, std::move(batch));
+    fan->waiting.emplace_back(s, msg);
+    self->request(st.shards[s], caf::infinite, std::move(msg))
       .then([fan, s](apply_outcome& outcome) { fan->add(s, outcome); },
             [fan, s, self](caf::error& err) {
               auto detail = "shard did not apply the batch: "

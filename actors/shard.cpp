@@ -97,16 +97,34 @@ void send_drop_notes(shard_actor self, bool due) {
   }
 }
 
+/// The bytes of `batch.text` that event `i`'s strings occupy (the decoder
+/// writes them together).
+event_batch::span strings_of(const event_batch& batch, std::size_t i) {
+  const auto& rec = batch.events[i];
+  std::size_t lo = std::min(rec.id_offset, rec.key_offset);
+  std::size_t hi = std::max(std::size_t{rec.id_offset} + rec.id_size,
+                            std::size_t{rec.key_offset} + rec.key_size);
+  for (uint32_t f = 0; f < rec.field_count; ++f) {
+    const auto& field = batch.fields[rec.first_field + f];
+    lo = std::min<std::size_t>(lo, field.name_offset);
+    hi = std::max<std::size_t>(hi, std::size_t{field.name_offset}
+                                     + field.name_size + field.raw_size);
+  }
+  return {lo, hi};
+}
+
 /// Applies a batch while someone taps this shard: event by event, so that
 /// every event's outcome is known and can be shown.
-apply_outcome apply_tapped(shard_actor self, std::vector<event>& events) {
+apply_outcome apply_tapped(shard_actor self, const event_batch& batch) {
   auto& st = self->state;
   apply_outcome total;
-  std::vector<event> one(1);
+  event_batch one;
+  one.shard = batch.shard;
   auto now = std::chrono::steady_clock::now();
   auto t_ms = wall_ms();
-  for (auto& ev : events) {
-    one[0] = std::move(ev);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    one.clear();
+    one.append(batch, i, strings_of(batch, i));
     auto out = st.store.apply(one);
     tap_record rec;
     if (out.applied > 0) {
@@ -121,21 +139,20 @@ apply_outcome apply_tapped(shard_actor self, std::vector<event>& events) {
     total.duplicates += out.duplicates;
     std::move(out.rejected.begin(), out.rejected.end(),
               std::back_inserter(total.rejected));
-    const auto& done = one[0];
+    auto ev = batch[i];
     for (auto& tap : st.taps) {
-      if (!tap.key.empty() && tap.key != done.key)
+      if (!tap.key.empty() && tap.key != ev.key())
         continue;
       if (!tap.take(now))
         continue;
       rec.t_ms = t_ms;
       rec.shard = st.index;
-      rec.seq = done.seq;
-      rec.id = done.id;
-      rec.key = done.key;
-      rec.op = static_cast<uint8_t>(done.op);
+      rec.seq = ev.seq();
+      rec.id = std::string{ev.id()};
+      rec.key = std::string{ev.key()};
+      rec.op = static_cast<uint8_t>(ev.op());
       self->send(tap.sink, tap_atom::value, rec);
     }
-    ev = std::move(one[0]);
   }
   send_drop_notes(self, false);
   return total;
@@ -158,16 +175,18 @@ void note_slow_batch(shard_state& st, std::size_t events,
 
 /// Every event of `events` rejected with `code` (nothing was applied, or
 /// what was applied is not durable and must not be acknowledged).
-apply_outcome all_rejected(const std::vector<event>& events, error_code code,
+apply_outcome all_rejected(const event_batch& batch, error_code code,
                            const std::string& detail) {
   apply_outcome out;
-  out.rejected.reserve(events.size());
-  for (const auto& ev : events)
-    out.rejected.push_back({ev.seq, ev.id, code, detail});
+  out.rejected.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto ev = batch[i];
+    out.rejected.push_back({ev.seq(), std::string{ev.id()}, code, detail});
+  }
   return out;
 }
 
-apply_outcome apply_in_memory(shard_actor self, event_batch& batch);
+apply_outcome apply_in_memory(shard_actor self, const event_batch& batch);
 
 void schedule_retry(shard_actor self);
 
@@ -224,15 +243,17 @@ void retry_unwritten(shard_actor self) {
 }
 
 /// Applies a batch; with storage, answers once it is durable.
-caf::result<apply_outcome> on_apply(shard_actor self, event_batch& batch) {
+caf::result<apply_outcome> on_apply(shard_actor self,
+                                    const event_batch& batch) {
   auto& st = self->state;
+  if (!batch.well_formed())
+    return caf::make_error(caf::sec::invalid_argument,
+                           "malformed event batch");
   if (!st.options.storage)
     return apply_in_memory(self, batch);
   if (st.failing)
-    return all_rejected(batch.events, error_code::unavailable,
-                        st.failing_detail);
-  // Encoded before applying: apply may move values out of the events.
-  auto bytes = to_bytes(batch.events);
+    return all_rejected(batch, error_code::unavailable, st.failing_detail);
+  auto bytes = to_bytes(batch);
   auto seq = st.next_seq++;
   auto out = apply_in_memory(self, batch);
   auto rp = self->make_response_promise<apply_outcome>();
@@ -242,23 +263,23 @@ caf::result<apply_outcome> on_apply(shard_actor self, event_batch& batch) {
     .then([rp, out](uint64_t) mutable { rp.deliver(std::move(out)); },
           [self, rp, seq, bytes](caf::error& err) mutable {
             auto why = self->system().render(err);
-            std::vector<event> events;
-            from_bytes(bytes, events);
+            event_batch lost;
+            from_bytes(bytes, lost);
             storage_failed(self, seq, std::move(bytes), why);
-            rp.deliver(all_rejected(events, error_code::unavailable,
+            rp.deliver(all_rejected(lost, error_code::unavailable,
                                     "not stored: " + why));
           });
   return rp;
 }
 
-apply_outcome apply_in_memory(shard_actor self, event_batch& batch) {
+apply_outcome apply_in_memory(shard_actor self, const event_batch& batch) {
   auto& st = self->state;
   auto t0 = std::chrono::steady_clock::now();
-  auto out = st.taps.empty() ? st.store.apply(batch.events)
-                             : apply_tapped(self, batch.events);
+  auto out = st.taps.empty() ? st.store.apply(batch)
+                             : apply_tapped(self, batch);
   auto took = std::chrono::steady_clock::now() - t0;
   if (took > st.options.slow_batch)
-    note_slow_batch(st, batch.events.size(), took);
+    note_slow_batch(st, batch.size(), took);
   if (!out.rejected.empty()) {
     const auto& last = out.rejected.back();
     st.meter.note_error(last.code, last.detail);
@@ -333,7 +354,8 @@ caf::behavior shard_impl(shard_actor self, uint32_t index,
     });
   });
   return {
-    [=](apply_atom, event_batch& batch) -> caf::result<apply_outcome> {
+    // `const`: the parser keeps sharing the message (see parser.cpp).
+    [=](apply_atom, const event_batch& batch) -> caf::result<apply_outcome> {
       return self->state.meter.measure([&] { return on_apply(self, batch); });
     },
     [=](lookup_atom, const std::string& key) -> key_reply {

@@ -5,15 +5,12 @@
 #include <cmath>
 #include <utility>
 
+#include "actors/placement.hpp"
 #include "messages/json_text.hpp"
 
 namespace eventide {
 
 namespace {
-
-/// Seed of the record map's hash; differs from any routing hash so that the
-/// keys of one shard (all equal modulo the shard count) still spread well.
-constexpr uint64_t map_seed = 0x5851F42D4C957F2Dull;
 
 /// Heap bytes behind a std::string (0 while it fits the inline buffer).
 std::size_t heap_of(const std::string& s) {
@@ -55,14 +52,14 @@ void append_double(std::string& out, double x) {
 /// overflow int64; with a real on either side the sum is a finite real.
 template <class Value>
 std::optional<error_code> add_number(const Value* current,
-                                     const field_value& delta, Value& sum) {
+                                     const field_view& delta, Value& sum) {
   if (current != nullptr && std::holds_alternative<std::string>(*current))
     return error_code::field_not_numeric;
-  if (delta.type == field_value::kind::raw)
+  if (delta.kind == value_kind::raw)
     return error_code::not_a_number; // the codec already rejects these
   auto* cur_int = current ? std::get_if<int64_t>(current) : nullptr;
   auto* cur_real = current ? std::get_if<double>(current) : nullptr;
-  if (cur_real == nullptr && delta.type == field_value::kind::integer) {
+  if (cur_real == nullptr && delta.kind == value_kind::integer) {
     int64_t result = 0;
     if (__builtin_add_overflow(cur_int ? *cur_int : 0, delta.integer,
                                &result))
@@ -73,7 +70,7 @@ std::optional<error_code> add_number(const Value* current,
   double base = cur_real  ? *cur_real
                 : cur_int ? static_cast<double>(*cur_int)
                           : 0.0;
-  double add = delta.type == field_value::kind::real
+  double add = delta.kind == value_kind::real
                  ? delta.real
                  : static_cast<double>(delta.integer);
   double result = base + add;
@@ -85,8 +82,16 @@ std::optional<error_code> add_number(const Value* current,
 
 } // namespace
 
+uint64_t shard_store::map_hash(uint64_t key_hash) {
+  // The keys of one shard share their routing hash modulo the shard count,
+  // so the bits are mixed again: the low bits index the table.
+  key_hash ^= key_hash >> 32;
+  key_hash *= 0x9E3779B97F4A7C15ull;
+  return key_hash ^ (key_hash >> 29);
+}
+
 uint64_t shard_store::hash_key(std::string_view key) {
-  return hash_bytes(key, map_seed);
+  return map_hash(stable_key_hash(key));
 }
 
 shard_store::shard_store(uint32_t index, shard_limits limits)
@@ -94,7 +99,7 @@ shard_store::shard_store(uint32_t index, shard_limits limits)
   // nop
 }
 
-apply_outcome shard_store::apply(std::vector<event>& events) {
+apply_outcome shard_store::apply(const event_batch& batch) {
   // Hashes are computed `lookahead` events early and their table slots
   // prefetched, so the cache misses of several events overlap.
   constexpr std::size_t lookahead = 4;
@@ -106,22 +111,23 @@ apply_outcome shard_store::apply(std::vector<event>& events) {
   bool dedup = window_.capacity() > 0;
   auto prepare = [&](std::size_t i) {
     auto& h = ahead[i % lookahead];
-    const auto& ev = events[i];
-    h.key = hash_key(ev.key);
+    auto ev = batch[i];
+    h.key = map_hash(ev.key_hash());
     prefetch(h.key);
     if (dedup) {
-      h.fp = make_fingerprint(ev.key, ev.id);
+      h.fp = make_fingerprint(ev.key(), ev.id());
       window_.prefetch(h.fp);
     }
   };
-  for (std::size_t i = 0; i < std::min(lookahead, events.size()); ++i)
+  auto count = batch.size();
+  for (std::size_t i = 0; i < std::min(lookahead, count); ++i)
     prepare(i);
   apply_outcome out;
-  for (std::size_t i = 0; i < events.size(); ++i) {
+  for (std::size_t i = 0; i < count; ++i) {
     auto h = ahead[i % lookahead];
-    if (i + lookahead < events.size())
+    if (i + lookahead < count)
       prepare(i + lookahead);
-    auto& ev = events[i];
+    auto ev = batch[i];
     if (dedup && window_.contains(h.fp)) {
       ++out.duplicates;
       continue;
@@ -130,8 +136,8 @@ apply_outcome shard_store::apply(std::vector<event>& events) {
     if (!result.ok) {
       // A rejected pair is not remembered: a corrected retry must apply.
       ++rejected_[static_cast<std::size_t>(result.code)];
-      out.rejected.push_back(
-        rejection{ev.seq, ev.id, result.code, std::move(result.detail)});
+      out.rejected.push_back(rejection{ev.seq(), std::string(ev.id()),
+                                       result.code, std::move(result.detail)});
       continue;
     }
     if (dedup)
@@ -289,53 +295,59 @@ shard_store::hottest(std::size_t n) const {
   return out;
 }
 
-shard_store::verdict shard_store::apply_op(event& ev, uint64_t hash) {
-  switch (ev.op) {
+shard_store::verdict shard_store::apply_op(const event_view& ev,
+                                           uint64_t hash) {
+  switch (ev.op()) {
     case op_code::set:
       return apply_set(ev, hash);
     case op_code::incr:
       return apply_incr(ev, hash);
     case op_code::del:
-      return ev.has_data ? apply_del_fields(ev, hash)
+      return ev.has_data() ? apply_del_fields(ev, hash)
                          : apply_del_record(ev, hash);
   }
   return {false, error_code::bad_op, "unknown op"};
 }
 
-shard_store::verdict shard_store::apply_set(event& ev, uint64_t hash) {
-  auto& rec = find_or_create(ev.key, hash, ev.data.size());
-  for (auto& f : ev.data) {
-    switch (f.value.type) {
-      case field_value::kind::integer:
-        write_field(rec, f.name, f.value.integer);
+shard_store::verdict shard_store::apply_set(const event_view& ev,
+                                            uint64_t hash) {
+  auto& rec = find_or_create(ev.key(), hash, ev.field_count());
+  for (std::size_t i = 0; i < ev.field_count(); ++i) {
+    auto f = ev.field(i);
+    switch (f.kind) {
+      case value_kind::integer:
+        write_field(rec, f.name, f.integer);
         break;
-      case field_value::kind::real:
-        write_field(rec, f.name, f.value.real);
+      case value_kind::real:
+        write_field(rec, f.name, f.real);
         break;
-      case field_value::kind::raw:
-        write_field(rec, f.name, std::move(f.value.raw));
+      case value_kind::raw:
+        write_field(rec, f.name, std::string(f.raw));
         break;
     }
   }
-  touch(rec, ev.ts);
+  touch(rec, ev.ts());
   return {};
 }
 
-shard_store::verdict shard_store::apply_incr(event& ev, uint64_t hash) {
-  record* existing = find(ev.key, hash);
-  if (auto plan = plan_incr(existing, ev.data); !plan.ok)
+shard_store::verdict shard_store::apply_incr(const event_view& ev,
+                                             uint64_t hash) {
+  record* existing = find(ev.key(), hash);
+  if (auto plan = plan_incr(existing, ev); !plan.ok)
     return plan;
-  auto& rec = existing ? *existing : create(ev.key, hash, ev.data.size());
-  for (std::size_t i = 0; i < ev.data.size(); ++i)
-    write_field(rec, ev.data[i].name, std::move(incr_scratch_[i]));
-  touch(rec, ev.ts);
+  auto& rec =
+    existing ? *existing : create(ev.key(), hash, ev.field_count());
+  for (std::size_t i = 0; i < ev.field_count(); ++i)
+    write_field(rec, ev.field(i).name, std::move(incr_scratch_[i]));
+  touch(rec, ev.ts());
   return {};
 }
 
 shard_store::verdict shard_store::plan_incr(const record* rec,
-                                            const std::vector<field>& data) {
+                                            const event_view& ev) {
   incr_scratch_.clear();
-  for (const auto& f : data) {
+  for (std::size_t i = 0; i < ev.field_count(); ++i) {
+    auto f = ev.field(i);
     const value* current = nullptr;
     if (rec != nullptr) {
       for (const auto& sf : rec->fields)
@@ -345,26 +357,28 @@ shard_store::verdict shard_store::plan_incr(const record* rec,
         }
     }
     value sum;
-    if (auto code = add_number(current, f.value, sum)) {
+    if (auto code = add_number(current, f, sum)) {
       auto what = *code == error_code::overflow ? " overflows"
                   : *code == error_code::field_not_numeric
                     ? " holds a non-number"
                     : " is not a number";
-      return {false, *code, "incr of field " + f.name + what};
+      return {false, *code, "incr of field " + std::string(f.name) + what};
     }
     incr_scratch_.push_back(std::move(sum));
   }
   return {};
 }
 
-shard_store::verdict shard_store::apply_del_fields(event& ev, uint64_t hash) {
-  record* found = find(ev.key, hash);
+shard_store::verdict shard_store::apply_del_fields(const event_view& ev,
+                                                   uint64_t hash) {
+  record* found = find(ev.key(), hash);
   if (found == nullptr)
     return {}; // applied, but deleting fields never creates a record
   auto& rec = *found;
-  for (const auto& f : ev.data) {
+  for (std::size_t i = 0; i < ev.field_count(); ++i) {
+    auto name = ev.field(i).name;
     for (auto pos = rec.fields.begin(); pos != rec.fields.end(); ++pos) {
-      if (pos->name != f.name)
+      if (pos->name != name)
         continue;
       record_bytes_ -= heap_of(pos->name);
       if (auto* s = std::get_if<std::string>(&pos->val))
@@ -373,12 +387,13 @@ shard_store::verdict shard_store::apply_del_fields(event& ev, uint64_t hash) {
       break;
     }
   }
-  touch(rec, ev.ts);
+  touch(rec, ev.ts());
   return {};
 }
 
-shard_store::verdict shard_store::apply_del_record(event& ev, uint64_t hash) {
-  if (record* rec = find(ev.key, hash))
+shard_store::verdict shard_store::apply_del_record(const event_view& ev,
+                                                   uint64_t hash) {
+  if (record* rec = find(ev.key(), hash))
     erase_record(*rec);
   return {};
 }
@@ -404,12 +419,12 @@ shard_store::record* shard_store::find(std::string_view key, uint64_t hash) {
   return const_cast<record*>(std::as_const(*this).find(key, hash));
 }
 
-shard_store::record& shard_store::create(std::string key, uint64_t hash,
+shard_store::record& shard_store::create(std::string_view key, uint64_t hash,
                                          std::size_t field_hint) {
   if ((records_.size() + 1) * 10 > slots_.size() * 7)
     grow_slots();
   auto& rec = records_.emplace_back();
-  rec.key = std::move(key);
+  rec.key = key;
   rec.fields.reserve(field_hint);
   auto tag = static_cast<uint32_t>(hash);
   std::size_t i = tag & slot_mask_;
@@ -431,7 +446,7 @@ shard_store::record& shard_store::find_or_create(std::string_view key,
                                                  std::size_t field_hint) {
   if (record* rec = find(key, hash))
     return *rec;
-  return create(std::string(key), hash, field_hint);
+  return create(key, hash, field_hint);
 }
 
 void shard_store::touch(record& rec, int64_t ts) {

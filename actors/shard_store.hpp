@@ -13,6 +13,7 @@
 #include "messages/error_code.hpp"
 #include "messages/event.hpp"
 #include "messages/storage.hpp"
+#include "messages/event_batch.hpp"
 
 namespace eventide {
 
@@ -47,11 +48,11 @@ public:
   shard_store() = default;
   shard_store(uint32_t index, shard_limits limits);
 
-  /// Applies events in order (DESIGN.md §2: set/incr/del, de-dup by
-  /// (key, id)). An event is applied whole or not at all. Events without
-  /// `has_ts` must have been stamped by the caller. The values of applied
-  /// `set` events may be moved out of `events`; seq, id, key, op stay.
-  apply_outcome apply(std::vector<event>& events);
+  /// Applies the events of `batch` in order (DESIGN.md §2: set/incr/del,
+  /// de-dup by (key, id)). An event is applied whole or not at all. Its `ts`
+  /// is used as is (the decoder stamps events without one), and its
+  /// `key_hash` must be stable_key_hash(key).
+  apply_outcome apply(const event_batch& batch);
 
   /// The record of `key` rendered as DESIGN.md §3 JSON, or nullopt.
   std::optional<std::string> get(std::string_view key) const;
@@ -99,19 +100,21 @@ private:
     std::string detail;
   };
 
-  verdict apply_op(event& ev, uint64_t hash);
-  verdict apply_set(event& ev, uint64_t hash);
-  verdict apply_incr(event& ev, uint64_t hash);
-  verdict apply_del_fields(event& ev, uint64_t hash);
-  verdict apply_del_record(event& ev, uint64_t hash);
+  verdict apply_op(const event_view& ev, uint64_t hash);
+  verdict apply_set(const event_view& ev, uint64_t hash);
+  verdict apply_incr(const event_view& ev, uint64_t hash);
+  verdict apply_del_fields(const event_view& ev, uint64_t hash);
+  verdict apply_del_record(const event_view& ev, uint64_t hash);
 
   /// Computes every incr result into `incr_scratch_`; nothing is changed.
-  verdict plan_incr(const record* rec, const std::vector<field>& data);
+  verdict plan_incr(const record* rec, const event_view& ev);
 
+  /// The record map's hash, derived from the routing hash of the key.
+  static uint64_t map_hash(uint64_t key_hash);
   static uint64_t hash_key(std::string_view key);
   record* find(std::string_view key, uint64_t hash);
   const record* find(std::string_view key, uint64_t hash) const;
-  record& create(std::string key, uint64_t hash, std::size_t field_hint);
+  record& create(std::string_view key, uint64_t hash, std::size_t field_hint);
   record& find_or_create(std::string_view key, uint64_t hash,
                          std::size_t field_hint);
   void prefetch(uint64_t hash) const;

@@ -3,16 +3,15 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/wal_log.hpp"
-#include "messages/serialization.hpp"
-#include "messages/storage.hpp"
-
 #include "actors/listener_probe.hpp"
 #include "actors/parser.hpp"
 #include "actors/router.hpp"
 #include "actors/session.hpp"
 #include "actors/shard.hpp"
+#include "actors/wal_log.hpp"
 #include "messages/messages.hpp"
+#include "messages/serialization.hpp"
+#include "messages/storage.hpp"
 
 namespace eventide {
 
@@ -116,19 +115,23 @@ recovered_state recover(const storage_options& so, shard_limits limits) {
     }
     out.stores.push_back(std::move(store));
   }
-  std::vector<event> events;
+  event_batch batch;
   auto wal = recover_wal(
     so.dir, so.shards, from,
-    [&](uint32_t shard, uint64_t seq, std::string_view batch) {
-      events.clear();
+    [&](uint32_t shard, uint64_t seq, std::string_view bytes) {
+      batch.clear();
       try {
-        from_bytes(batch, events);
+        from_bytes(bytes, batch);
       } catch (const std::exception& e) {
         throw std::runtime_error("WAL batch " + std::to_string(seq)
                                  + " of shard " + std::to_string(shard)
                                  + ": " + e.what());
       }
-      out.stores[shard]->apply(events);
+      if (!batch.well_formed())
+        throw std::runtime_error("WAL batch " + std::to_string(seq)
+                                 + " of shard " + std::to_string(shard)
+                                 + " is malformed");
+      out.stores[shard]->apply(batch);
     });
   if (wal.truncated_bytes > 0)
     spdlog::warn("recovery: cut {} bytes of a torn tail ({}) off {}",

@@ -11,6 +11,7 @@
 #include "actors/shard_store.hpp"
 #include "messages/error_code.hpp"
 #include "messages/event.hpp"
+#include "messages/event_batch.hpp"
 #include "messages/ingest.hpp"
 
 namespace caf {
@@ -37,12 +38,6 @@ using ready_atom = caf::atom_constant<caf::atom("ready")>;
 /// self-sent periodic tick.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 
-/// The events of one chunk that one shard owns, in input order.
-struct event_batch {
-  uint32_t shard = 0;
-  std::vector<event> events;
-};
-
 /// The answer to a key query: the rendered record when found.
 struct key_reply {
   bool found = false;
@@ -60,7 +55,8 @@ struct parser_stats {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
-  return f(caf::meta::type_name("event_batch"), x.shard, x.events);
+  return f(caf::meta::type_name("event_batch"), x.shard, x.text, x.events,
+           x.fields);
 }
 
 template <class Inspector>

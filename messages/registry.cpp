@@ -15,7 +15,6 @@ error_code error_code_of(const caf::error& err) {
 }
 
 void register_message_types(caf::actor_system_config& cfg) {
-  cfg.add_message_type<event>("eventide::event");
   cfg.add_message_type<rejection>("eventide::rejection");
   cfg.add_message_type<ingest_chunk>("eventide::ingest_chunk");
   cfg.add_message_type<chunk_result>("eventide::chunk_result");

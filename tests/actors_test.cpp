@@ -98,9 +98,9 @@ TEST_CASE("oversized lines keep their sequence numbers between data lines") {
   CHECK(out.result.rejected[1].seq == 14);
   auto& events = out.per_shard[shard_of("k", 4)];
   REQUIRE(events.size() == 2);
-  CHECK(events[0].seq == 10);
-  CHECK(events[1].seq == 13); // the blank line took 12
-  CHECK(events[0].ts == 1000);
+  CHECK(events[0].seq() == 10);
+  CHECK(events[1].seq() == 13); // the blank line took 12
+  CHECK(events[0].ts() == 1000);
 }
 
 TEST_CASE("a last line without newline counts") {
@@ -127,7 +127,7 @@ TEST_CASE("a JSON body is split into indexed events") {
   CHECK(out.result.rejected[0].code == error_code::missing_field);
   auto& events = out.per_shard[shard_of("k", 3)];
   REQUIRE(events.size() == 2);
-  CHECK(events[1].ts == 5);
+  CHECK(events[1].ts() == 5);
   chunk.data = "[1,";
   decode_chunk(chunk, 3, input_limits{}, 99, out);
   CHECK(out.result.not_json);

@@ -6,11 +6,13 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
+#include "tests/test_events.hpp"
 #include "tests/test_paths.hpp"
 
 using namespace eventide;
@@ -19,25 +21,36 @@ namespace {
 
 constexpr uint64_t test_seq = 42;
 
+using decode_result = std::variant<test::event, rejection>;
+
 decode_result decode(std::string_view line, input_limits limits = {}) {
-  return decode_event(line, test_seq, limits);
+  event_batch batch;
+  if (auto rej = decode_event(line, test_seq, limits, batch)) {
+    CHECK(batch.empty());
+    CHECK(batch.text.empty());
+    CHECK(batch.fields.empty());
+    return *rej;
+  }
+  REQUIRE(batch.size() == 1);
+  REQUIRE(batch.well_formed());
+  return test::to_event(batch[0]);
 }
 
 /// The event of a result that must be valid; fails the test otherwise.
-event valid(std::string_view line, input_limits limits = {}) {
+test::event valid(std::string_view line, input_limits limits = {}) {
   auto result = decode(line, limits);
   if (auto* r = std::get_if<rejection>(&result)) {
     INFO("line: ", std::string{line});
     INFO("rejected: ", std::string{to_string(r->code)}, " ", r->detail);
     FAIL("expected a valid event");
   }
-  return std::get<event>(result);
+  return std::get<test::event>(result);
 }
 
 /// The rejection of a result that must be rejected.
 rejection rejected(std::string_view line, input_limits limits = {}) {
   auto result = decode(line, limits);
-  if (std::holds_alternative<event>(result)) {
+  if (std::holds_alternative<test::event>(result)) {
     INFO("line: ", std::string{line});
     FAIL("expected a rejection");
   }
@@ -50,7 +63,7 @@ std::string nested_event(std::size_t arrays) {
          + std::string(arrays, ']') + "}}";
 }
 
-const field& field_named(const event& ev, std::string_view name) {
+const test::field& field_named(const test::event& ev, std::string_view name) {
   for (auto& f : ev.data)
     if (f.name == name)
       return f;
@@ -280,13 +293,13 @@ TEST_CASE("an incr event keeps integers and doubles typed") {
   CHECK(ev.has_data);
   REQUIRE(ev.data.size() == 4);
   CHECK(ev.data[0].name == "clicks");
-  CHECK(ev.data[0].value.type == field_value::kind::integer);
+  CHECK(ev.data[0].value.type == value_kind::integer);
   CHECK(ev.data[0].value.integer == 1);
   CHECK(ev.data[1].name == "spent");
-  CHECK(ev.data[1].value.type == field_value::kind::real);
+  CHECK(ev.data[1].value.type == value_kind::real);
   CHECK(ev.data[1].value.real == 9.5);
   CHECK(ev.data[2].value.integer == -3);
-  CHECK(ev.data[3].value.type == field_value::kind::real);
+  CHECK(ev.data[3].value.type == value_kind::real);
   CHECK(ev.data[3].value.real == 100.0);
   CHECK(ev.has_ts);
   CHECK(ev.ts == 1764000000123);
@@ -295,7 +308,7 @@ TEST_CASE("an incr event keeps integers and doubles typed") {
 TEST_CASE("incr accepts the int64 extremes") {
   auto ev = valid(R"({"id":"a","key":"k","op":"incr","data":)"
                   R"({"max":9223372036854775807,"min":-9223372036854775808}})");
-  CHECK(ev.data[0].value.type == field_value::kind::integer);
+  CHECK(ev.data[0].value.type == value_kind::integer);
   CHECK(ev.data[0].value.integer == INT64_MAX);
   CHECK(ev.data[1].value.integer == INT64_MIN);
 }
@@ -314,7 +327,7 @@ TEST_CASE("set keeps every other JSON value as compact valid JSON text") {
   REQUIRE(ev.data.size() == 8);
   for (auto& f : ev.data) {
     CAPTURE(f.name);
-    REQUIRE(f.value.type == field_value::kind::raw);
+    REQUIRE(f.value.type == value_kind::raw);
     boost::json::error_code ec;
     boost::json::parse(f.value.raw, ec);
     CHECK_FALSE(ec);
@@ -497,7 +510,7 @@ TEST_CASE("split_json_body cuts a top-level array into exact element texts") {
   CHECK((*parts)[5] == "[]");
   for (auto part : *parts)
     CHECK(part.data() >= body.data());
-  auto first = std::get<rejection>(decode_event((*parts)[0], 0, {}));
+  auto first = std::get<rejection>(decode((*parts)[0]));
   CHECK(first.id == "a");
   CHECK(first.code == error_code::unknown_field);
 }
@@ -562,7 +575,7 @@ TEST_CASE("the JSONTestSuite parsing corpus is judged like the parser") {
     auto text = read_file(entry.path());
     CAPTURE(name);
     ++files;
-    auto result = decode_event(text, 1, limits);
+    auto result = decode(text, limits);
     auto* r = std::get_if<rejection>(&result);
     if (name.starts_with("n_")) {
       REQUIRE(r);

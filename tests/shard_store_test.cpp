@@ -15,8 +15,12 @@
 #include <doctest/doctest.h>
 
 #include "actors/dedup_window.hpp"
+#include "tests/test_events.hpp"
 
 using namespace eventide;
+using eventide::test::event;
+using eventide::test::field;
+using eventide::test::to_batch;
 
 namespace {
 
@@ -26,7 +30,7 @@ constexpr int64_t min_i64 = std::numeric_limits<int64_t>::min();
 field int_field(std::string name, int64_t x) {
   field f;
   f.name = std::move(name);
-  f.value.type = field_value::kind::integer;
+  f.value.type = value_kind::integer;
   f.value.integer = x;
   return f;
 }
@@ -34,7 +38,7 @@ field int_field(std::string name, int64_t x) {
 field real_field(std::string name, double x) {
   field f;
   f.name = std::move(name);
-  f.value.type = field_value::kind::real;
+  f.value.type = value_kind::real;
   f.value.real = x;
   return f;
 }
@@ -42,7 +46,7 @@ field real_field(std::string name, double x) {
 field raw_field(std::string name, std::string json) {
   field f;
   f.name = std::move(name);
-  f.value.type = field_value::kind::raw;
+  f.value.type = value_kind::raw;
   f.value.raw = std::move(json);
   return f;
 }
@@ -80,9 +84,7 @@ event del_record_event(std::string id, std::string key, int64_t ts = 1000) {
 
 /// Applies a single event.
 apply_outcome apply1(shard_store& store, event ev) {
-  std::vector<event> batch;
-  batch.push_back(std::move(ev));
-  return store.apply(batch);
+  return store.apply(to_batch({std::move(ev)}));
 }
 
 /// The record of `key` parsed back, or null when absent.
@@ -287,7 +289,7 @@ TEST_CASE("get renders the DESIGN.md record format exactly") {
                              1764000003000));
   batch.push_back(incr_event("e5", "user:42", {int_field("clicks", 0)},
                              1764000009000));
-  CHECK(store.apply(batch).applied == 5);
+  CHECK(store.apply(to_batch(batch)).applied == 5);
   auto text = *store.get("user:42");
   CHECK(text
         == R"({"key":"user:42","fields":{"clicks":3,"spent":19.0,)"
@@ -343,13 +345,13 @@ TEST_CASE("duplicates inside one batch and across batches are skipped") {
   batch.push_back(incr_event("e1", "k", {int_field("n", 1)}));
   batch.push_back(incr_event("e2", "k", {int_field("n", 1)}));
   batch.push_back(incr_event("e1", "other", {int_field("n", 1)}));
-  auto out = store.apply(batch);
+  auto out = store.apply(to_batch(batch));
   CHECK(out.applied == 3);
   CHECK(out.duplicates == 1);
   std::vector<event> again;
   again.push_back(incr_event("e2", "k", {int_field("n", 1)}));
   again.push_back(incr_event("e3", "k", {int_field("n", 1)}));
-  out = store.apply(again);
+  out = store.apply(to_batch(again));
   CHECK(out.applied == 1);
   CHECK(out.duplicates == 1);
   CHECK(field_of(record_of(store, "k"), "n").as_int64() == 3);
@@ -386,7 +388,7 @@ TEST_CASE("window 0 disables de-duplication") {
   std::vector<event> batch;
   for (int i = 0; i < 3; ++i)
     batch.push_back(incr_event("same", "k", {int_field("n", 1)}));
-  auto out = store.apply(batch);
+  auto out = store.apply(to_batch(batch));
   CHECK(out.applied == 3);
   CHECK(out.duplicates == 0);
   CHECK(field_of(record_of(store, "k"), "n").as_int64() == 3);
@@ -467,7 +469,7 @@ TEST_CASE("a 1,000,000-pair window costs at most 40 bytes per pair") {
       batch.clear();
       for (std::size_t i = 0; i < 10000; ++i)
         batch.push_back(del_record_event("e-" + std::to_string(seq++), "k"));
-      REQUIRE(store.apply(batch).applied == 10000);
+      REQUIRE(store.apply(to_batch(batch)).applied == 10000);
     }
   }
   auto st = store.stats();
@@ -482,7 +484,7 @@ TEST_CASE("a 1,000,000-pair window costs at most 40 bytes per pair") {
   batch.push_back(del_record_event("e-" + std::to_string(2 * pairs - 1), "k"));
   batch.push_back(del_record_event("e-" + std::to_string(pairs), "k"));
   batch.push_back(del_record_event("e-" + std::to_string(pairs - 1), "k"));
-  auto out = store.apply(batch);
+  auto out = store.apply(to_batch(batch));
   CHECK(out.duplicates == 2);
   CHECK(out.applied == 1);
 }
@@ -496,7 +498,7 @@ TEST_CASE("stats count applied events, duplicates and rejections by code") {
   batch.push_back(incr_event("e3", "b", {int_field("n", max_i64)}));
   batch.push_back(incr_event("e4", "b", {int_field("n", 1)}));
   batch[4].seq = 44;
-  auto out = store.apply(batch);
+  auto out = store.apply(to_batch(batch));
   CHECK(out.applied == 2);
   CHECK(out.duplicates == 1);
   REQUIRE(out.rejected.size() == 2);
@@ -554,7 +556,7 @@ TEST_CASE("many keys stay findable while others are erased in any order") {
   for (int i = 0; i < n; ++i)
     batch.push_back(set_event("e", "key-" + std::to_string(i),
                               {int_field("i", i)}));
-  CHECK(store.apply(batch).applied == n);
+  CHECK(store.apply(to_batch(batch)).applied == n);
   std::mt19937 rng(7);
   std::vector<int> order(n);
   for (int i = 0; i < n; ++i)
