@@ -10,6 +10,7 @@ packages=(
   libedit-dev
   python3 curl netcat-openbsd tmux
   prometheus  # promtool checks the /metrics output in the tests
+  dpkg-dev    # dpkg-shlibdeps: cpack derives the .deb's Depends with it
 )
 
 missing=()
