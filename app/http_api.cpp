@@ -15,6 +15,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "app/admin_assets.hpp"
 #include "app/line_framer.hpp"
 #include "app/listener.hpp"
 
@@ -48,11 +49,14 @@ struct atomic_stats {
 
 // -- replies ------------------------------------------------------------------
 
-/// What a route answers: a status and a JSON body (Allow for 405).
+/// What a route answers: a status and a body, JSON unless `content_type`
+/// says otherwise (Allow for 405; no_cache for the admin console).
 struct reply {
   http::status status = http::status::ok;
   std::string body;
   std::string allow;
+  std::string_view content_type = "application/json"; // static storage
+  bool no_cache = false;
 };
 
 /// DESIGN.md §5: every error answer is {"error":"code","detail":"…"}.
@@ -292,6 +296,19 @@ void get_ready(const route_context& ctx) {
   });
 }
 
+/// GET /admin/<file>: the console's embedded files ("" is the page).
+void get_admin_asset(const route_context& ctx) {
+  auto asset = find_admin_asset(ctx.tail);
+  if (!asset)
+    return ctx.respond(error_reply(http::status::not_found, "not_found",
+                                   "no admin asset " + std::string{ctx.tail}));
+  reply r{http::status::ok, std::string{asset->body}, {}};
+  r.content_type = asset->content_type;
+  // Why: assets change with the binary; the browser must revalidate.
+  r.no_cache = true;
+  ctx.respond(std::move(r));
+}
+
 /// The route table; later routes (/v1/actors, /metrics, ...) go here.
 const route routes[] = {
   {"/v1/events", false, http::verb::post, post_events},
@@ -300,6 +317,8 @@ const route routes[] = {
   {"/v1/stats", false, http::verb::get, get_stats},
   {"/healthz", false, http::verb::get, get_health},
   {"/readyz", false, http::verb::get, get_ready},
+  {"/admin", false, http::verb::get, get_admin_asset},
+  {"/admin/", true, http::verb::get, get_admin_asset},
 };
 
 bool matches(const route& r, std::string_view path) {
@@ -501,7 +520,9 @@ private:
     response_.version(version);
     response_.result(r.status);
     response_.set(http::field::server, "eventide");
-    response_.set(http::field::content_type, "application/json");
+    response_.set(http::field::content_type, r.content_type);
+    if (r.no_cache)
+      response_.set(http::field::cache_control, "no-cache");
     if (!r.allow.empty())
       response_.set(http::field::allow, r.allow);
     response_.body() = std::move(r.body);
