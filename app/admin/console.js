@@ -36,7 +36,7 @@ function fmtCompact(n) {
   if (abs >= 1e9) return (n / 1e9).toFixed(1) + "G";
   if (abs >= 1e6) return (n / 1e6).toFixed(1) + "M";
   if (abs >= 1e4) return (n / 1e3).toFixed(1) + "k";
-  return fmtRate(n);
+  return Number.isInteger(n) ? intFmt.format(n) : fmtRate(n);
 }
 
 function fmtBytes(n) {
@@ -654,14 +654,17 @@ const HEAT_CAPTIONS = {
   keys: "colored by keys held",
 };
 
+/// Pale yellow through orange to deep red, by load fraction f in [0, 1]
+/// (interpolated in RGB, so no stray hues appear between the stops).
+const HEAT_STOPS = [[255, 244, 214], [253, 204, 128], [250, 146, 72], [232, 84, 48], [180, 24, 40]];
+
 function heatColor(f) {
-  // light blue -> blue -> amber -> red, by load fraction f in [0, 1]
-  const stops = [[212, 45, 93], [205, 70, 60], [35, 95, 55], [5, 80, 50]];
   f = Math.min(1, Math.max(0, f));
-  const pos = f * (stops.length - 1), i = Math.min(stops.length - 2, Math.floor(pos));
-  const k = pos - i, a = stops[i], b = stops[i + 1];
-  const mix = (j) => a[j] + (b[j] - a[j]) * k;
-  return `hsl(${mix(0).toFixed(0)} ${mix(1).toFixed(0)}% ${mix(2).toFixed(0)}%)`;
+  const pos = f * (HEAT_STOPS.length - 1);
+  const i = Math.min(HEAT_STOPS.length - 2, Math.floor(pos));
+  const k = pos - i, a = HEAT_STOPS[i], b = HEAT_STOPS[i + 1];
+  const mix = (j) => Math.round(a[j] + (b[j] - a[j]) * k);
+  return `rgb(${mix(0)} ${mix(1)} ${mix(2)})`;
 }
 
 function shardActors() {
@@ -701,7 +704,8 @@ function renderHeatmap() {
         const a = shardActors().get(i);
         if (a) selectActor(a.id);
       },
-    }, el("span", { class: "idx" }), el("span", { class: "val" }))));
+    }, el("div", { class: "cell-top" }, el("span", { class: "idx" }), el("span", { class: "val" })),
+    el("span", { class: "keys" }))));
   }
   for (let i = 0; i < shards; i++) {
     const cell = map.children[i];
@@ -711,9 +715,10 @@ function renderHeatmap() {
     cell.classList.toggle("nodata", !a);
     cell.classList.toggle("selected", a != null && a.id === state.selected);
     cell.style.backgroundColor = a ? heatColor(f) : "";
-    cell.style.color = a && f > 0.45 ? "#fff" : "";
-    cell.children[0].textContent = String(i);
-    cell.children[1].textContent = a ? heatText(v) : "";
+    cell.style.color = a ? (f > 0.6 ? "#fff" : "#3b2a12") : "";
+    cell.querySelector(".idx").textContent = String(i);
+    cell.querySelector(".val").textContent = a ? heatText(v) : "";
+    cell.querySelector(".keys").textContent = a ? `${fmtCompact(a.keys)} keys` : "";
     cell.dataset.keys = a ? String(a.keys) : "";
     cell.title = a
       ? `shard ${i} · ${fmtInt(a.keys)} keys · ${fmtRate(a.rate)} events/s · ${a.busy == null ? "—" : (a.busy * 100).toFixed(1) + "%"} busy · mailbox ${fmtInt(a.mailbox)}`
