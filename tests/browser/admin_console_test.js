@@ -283,7 +283,9 @@ async function run(opts, server, context) {
   };
   console.log("server endpoints: " + JSON.stringify(api));
 
-  const load = streamEvents(server, opts.docs ? DOCS_LOAD_SECONDS : LOAD_SECONDS);
+  const loadSeconds = opts.docs ? DOCS_LOAD_SECONDS : LOAD_SECONDS;
+  const loadStart = Date.now();
+  const load = streamEvents(server, loadSeconds);
   // While the load runs: the rate tile and the chart move.
   const sawRate = await eventually(async () => Number(await valueOf(page, "stat-rate")) > 0, 8000);
   check(sawRate, "ingest rate is shown while events stream in");
@@ -294,6 +296,9 @@ async function run(opts, server, context) {
     const lines = await eventually(() => page.$$eval('[data-testid="tap-lines"] li', (l) => l.length), 8000);
     check(lines >= 2, "tap pane streams lines for the probe key", lines);
   }
+  // The picture is taken under load, with a shard, a key and the tap open.
+  await page.waitForTimeout(Math.max(0, loadStart + (loadSeconds - 2) * 1000 - Date.now()));
+  await screenshotUnderLoad(opts, page, api);
   const sent = await load;
   console.log(`sent ${sent.lines} lines (${sent.good} good, ${sent.bad} bad); ${sent.errors} error replies`);
   check(sent.errors === sent.bad, "every bad line was reported", `${sent.errors} vs ${sent.bad}`);
@@ -361,18 +366,41 @@ async function run(opts, server, context) {
   check(pageErrors.length === 0, "no JavaScript errors on the page", pageErrors.join("; "));
   check(external.length === 0, "the page loads nothing from outside the server", external.join(", "));
 
+  await screenshot(opts, page, "admin-console-final.png");
+}
+
+async function screenshot(opts, page, name) {
   // The header is sticky: scroll back up so the full-page shot shows it on top.
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.waitForTimeout(300);
+  await page.waitForTimeout(200);
   fs.mkdirSync(opts.out, { recursive: true });
-  const shot = path.join(opts.out, "admin-console.png");
+  const shot = path.join(opts.out, name);
   await page.screenshot({ path: shot, fullPage: true });
   console.log("screenshot: " + shot);
+  return shot;
+}
+
+async function screenshotUnderLoad(opts, page, api) {
+  if (api.actors) {
+    await page.click('#actor-head th[data-key="applied"]');
+    await page.click('[data-testid="actor-rows"] tr:first-child');
+    await page.waitForSelector('[data-testid="hot-keys"]', { timeout: 3000 }).catch(() => {});
+  }
+  await page.fill('[data-testid="key-input"]', "user:3");
+  await page.click('[data-testid="key-submit"]');
+  await page.waitForSelector('[data-testid="key-result"][data-state]', { timeout: 3000 }).catch(() => {});
+  await page.hover('[data-testid="shard-cell"][data-shard="3"]');
+  const shot = await screenshot(opts, page, "admin-console.png");
   if (opts.docs) {
     const docs = path.join(__dirname, "..", "..", "docs", "admin-console.png");
     fs.mkdirSync(path.dirname(docs), { recursive: true });
     fs.copyFileSync(shot, docs);
     console.log("copied to " + docs);
+  }
+  if (api.actors) { // back to the defaults the checks expect
+    await page.click('#actor-head th[data-key="id"]');
+    if (await page.$eval('#actor-head th[data-key="id"] .arrow', (e) => e.textContent) !== "▲")
+      await page.click('#actor-head th[data-key="id"]');
   }
 }
 
