@@ -824,9 +824,8 @@ function tapLine(obj) {
   };
 }
 
-function addTapLine(obj) {
+function addTapLine(cls, text) {
   const list = $("tap-lines");
-  const { cls, text } = tapLine(obj);
   list.prepend(el("li", { class: cls || null }, text));
   while (list.children.length > TAP_MAX_LINES) list.lastChild.remove();
 }
@@ -869,7 +868,9 @@ async function startTap() {
         const line = buf.slice(0, nl).trim();
         buf = buf.slice(nl + 1);
         if (!line) continue;
-        try { addTapLine(JSON.parse(line)); } catch (_) { addTapLine({ tap: null, heartbeat: null, outcome: "rejected", t_ms: Date.now(), error: "unreadable line" }); }
+        let parsed = null;
+        try { parsed = tapLine(JSON.parse(line)); } catch (_) { parsed = { cls: "rejected", text: "unreadable: " + line }; }
+        addTapLine(parsed.cls, parsed.text);
         count++;
       }
       $("tap-status").textContent = `streaming · ${fmtInt(count)} lines`;

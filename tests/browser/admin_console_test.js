@@ -289,6 +289,19 @@ async function run(opts, server, context) {
   // While the load runs: the rate tile and the chart move.
   const sawRate = await eventually(async () => Number(await valueOf(page, "stat-rate")) > 0, 8000);
   check(sawRate, "ingest rate is shown while events stream in");
+  const loadStats = (await getJson(server, "/v1/stats")).data;
+  if (loadStats.ack_latency) {
+    const p50 = await eventually(async () => Number(await valueOf(page, "stat-p50")) > 0, 5000);
+    check(p50, "ack latency p50 is shown under load", await valueOf(page, "stat-p50"));
+    const [lo, hi] = await page.evaluate(() => ["stat-p50", "stat-p99"].map((id) =>
+      Number(document.getElementById(id).dataset.value)));
+    check(hi >= lo, "ack latency p99 is at least p50", `${lo} ${hi}`);
+  }
+  if (loadStats.ingest) {
+    const conns = await eventually(async () =>
+      Number(await valueOf(page, "stat-connections")) === loadStats.ingest.connections, 5000);
+    check(conns, "open connections match /v1/stats ingest.connections", loadStats.ingest.connections);
+  }
   if (api.tap) {
     await page.selectOption("#tap-mode", "key");
     await page.fill('[data-testid="tap-target"]', PROBE_KEY);
