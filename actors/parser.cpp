@@ -5,9 +5,12 @@
 #include <deque>
 #include <memory>
 
+#include <boost/json.hpp>
 #include <caf/all.hpp>
 
+#include "actors/actor_meter.hpp"
 #include "actors/chunk_decoder.hpp"
+#include "messages/introspection.hpp"
 #include "messages/messages.hpp"
 
 namespace eventide {
@@ -92,6 +95,8 @@ struct parser_state {
   input_limits limits;
   caf::timespan shard_timeout{};
   parser_stats stats;
+  uint64_t routed = 0; // events handed to shards
+  actor_meter meter;
   decoded_chunk scratch; // reused: one slot per shard, refilled per chunk
   std::deque<std::weak_ptr<fan_in>> outstanding; // in start order
 };
@@ -118,6 +123,10 @@ caf::result<chunk_result> on_chunk(caf::stateful_actor<parser_state>* self,
   decode_chunk(chunk, static_cast<uint32_t>(st.shards.size()), st.limits,
                now_ms(), decoded);
   count(st.stats, chunk, decoded.result);
+  if (!decoded.result.rejected.empty()) {
+    const auto& last = decoded.result.rejected.back();
+    st.meter.note_error(last.code, last.detail);
+  }
   auto fan = std::make_shared<fan_in>();
   fan->result = std::move(decoded.result);
   fan->started = std::chrono::steady_clock::now();
@@ -126,6 +135,7 @@ caf::result<chunk_result> on_chunk(caf::stateful_actor<parser_state>* self,
     auto& events = decoded.per_shard[s];
     if (events.empty())
       continue;
+    st.routed += events.size();
     std::vector<uint64_t> seqs;
     seqs.reserve(events.size());
     for (auto& ev : events)
@@ -136,9 +146,10 @@ caf::result<chunk_result> on_chunk(caf::stateful_actor<parser_state>* self,
                   std::move(batch))
       .then([fan, s](apply_outcome& outcome) { fan->add(s, outcome); },
             [fan, s, self](caf::error& err) {
-              fan->fail(s, error_code_of(err),
-                        "shard did not apply the batch: "
-                          + self->system().render(err));
+              auto detail = "shard did not apply the batch: "
+                            + self->system().render(err);
+              self->state.meter.note_error(error_code_of(err), detail);
+              fan->fail(s, error_code_of(err), detail);
             });
   }
   fan->sending = false;
@@ -147,6 +158,33 @@ caf::result<chunk_result> on_chunk(caf::stateful_actor<parser_state>* self,
   auto promise = fan->promise;
   fan->maybe_deliver();
   return promise;
+}
+
+actor_info introspect(caf::stateful_actor<parser_state>* self, bool deep) {
+  auto& st = self->state;
+  actor_info info;
+  info.id = self->id();
+  info.name = "parser-" + std::to_string(st.stats.index);
+  info.kind = "parser";
+  st.meter.fill(info, self->mailbox().size());
+  info.applied = st.routed;
+  for (auto n : st.stats.rejected)
+    info.rejected += n;
+  if (deep) {
+    boost::json::object by_code;
+    for (std::size_t i = 0; i < error_code_count; ++i)
+      if (st.stats.rejected[i] > 0)
+        by_code[to_string(static_cast<error_code>(i))] = st.stats.rejected[i];
+    boost::json::object detail{
+      {"chunks", st.stats.chunks},
+      {"lines", st.stats.lines},
+      {"bytes", st.stats.bytes},
+      {"rejected_by_code", std::move(by_code)},
+      {"outstanding_chunks", st.outstanding.size()},
+    };
+    info.detail = boost::json::serialize(detail);
+  }
+  return info;
 }
 
 /// Expires chunks whose shards did not answer within the timeout.
@@ -174,7 +212,10 @@ caf::behavior parser_impl(caf::stateful_actor<parser_state>* self,
   self->delayed_send(self, watchdog_interval, tick_atom::value);
   return {
     [=](ingest_atom, const ingest_chunk& chunk) -> caf::result<chunk_result> {
-      return on_chunk(self, chunk);
+      return self->state.meter.measure([&] { return on_chunk(self, chunk); });
+    },
+    [=](introspect_atom, bool deep) -> actor_info {
+      return introspect(self, deep);
     },
     [=](stats_atom) -> parser_stats { return self->state.stats; },
     [=](tick_atom) {

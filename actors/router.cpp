@@ -3,33 +3,24 @@
 #include <chrono>
 #include <memory>
 
-#include <boost/json.hpp>
+#include <algorithm>
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/actor_meter.hpp"
 #include "actors/placement.hpp"
+#include "messages/introspection.hpp"
 #include "messages/messages.hpp"
 
 namespace eventide {
 
 namespace {
 
-/// Totals over every shard and parser.
-struct totals {
-  uint64_t accepted = 0;
-  uint64_t duplicates = 0;
-  uint64_t keys = 0;
-  uint64_t bytes = 0;
-  std::array<uint64_t, error_code_count> rejected{};
+/// Totals over every shard and parser, while they are being collected.
+struct totals : system_totals {
   size_t pending = 0;
   bool failed = false;
-
-  uint64_t rejected_total() const {
-    uint64_t n = 0;
-    for (auto x : rejected)
-      n += x;
-    return n;
-  }
 };
 
 using totals_handler = std::function<void(const totals&)>;
@@ -40,8 +31,11 @@ struct router_state {
   std::vector<caf::actor> parsers;
   caf::timespan query_timeout{};
   caf::timespan summary_interval{};
+  std::vector<caf::actor> joined; // sessions and listeners, while alive
+  std::string node;
   std::chrono::steady_clock::time_point started;
   std::array<uint64_t, error_code_count> reported{}; // rejects already logged
+  actor_meter meter;
 };
 
 using router_actor = caf::stateful_actor<router_state>*;
@@ -83,27 +77,6 @@ void collect(router_actor self, totals_handler done) {
         on_error);
 }
 
-std::string render_stats(const totals& t, const router_state& st) {
-  boost::json::object by_code;
-  for (size_t i = 0; i < error_code_count; ++i)
-    if (t.rejected[i] > 0)
-      by_code[to_string(static_cast<error_code>(i))] = t.rejected[i];
-  auto uptime = std::chrono::steady_clock::now() - st.started;
-  boost::json::object out{
-    {"accepted", t.accepted},
-    {"duplicates", t.duplicates},
-    {"rejected", t.rejected_total()},
-    {"rejected_by_code", std::move(by_code)},
-    {"keys", t.keys},
-    {"bytes", t.bytes},
-    {"shards", st.shards.size()},
-    {"parsers", st.parsers.size()},
-    {"uptime_seconds",
-     std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
-  };
-  return boost::json::serialize(out);
-}
-
 /// One line per interval, only when something was rejected (DESIGN.md §8).
 void log_reject_summary(router_state& st, const totals& t) {
   std::string parts;
@@ -126,16 +99,112 @@ void log_reject_summary(router_state& st, const totals& t) {
   spdlog::warn("rejected {} events in the last {} s:{}", total, secs, parts);
 }
 
-caf::result<std::string> on_stats(router_actor self) {
-  auto rp = self->make_response_promise<std::string>();
+caf::result<system_totals> on_stats(router_actor self) {
+  auto rp = self->make_response_promise<system_totals>();
   collect(self, [self, rp](const totals& t) mutable {
-    if (t.failed)
+    if (t.failed) {
       rp.deliver(caf::make_error(caf::sec::request_timeout,
                                  "not every shard answered"));
-    else
-      rp.deliver(render_stats(t, self->state));
+      return;
+    }
+    auto& st = self->state;
+    system_totals out = t;
+    out.node = st.node;
+    out.shards = static_cast<uint32_t>(st.shards.size());
+    out.parsers = static_cast<uint32_t>(st.parsers.size());
+    out.uptime_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - st.started)
+        .count());
+    rp.deliver(out);
   });
   return rp;
+}
+
+actor_info own_info(router_actor self, bool deep) {
+  auto& st = self->state;
+  actor_info info;
+  info.id = self->id();
+  info.name = "router";
+  info.kind = "router";
+  info.node = st.node;
+  st.meter.fill(info, self->mailbox().size());
+  if (deep)
+    info.detail = "{}";
+  return info;
+}
+
+/// Every actor the router knows, itself included.
+std::vector<caf::actor> directory(const router_state& st) {
+  std::vector<caf::actor> all;
+  all.reserve(st.joined.size() + st.parsers.size() + st.shards.size());
+  all.insert(all.end(), st.joined.begin(), st.joined.end());
+  all.insert(all.end(), st.parsers.begin(), st.parsers.end());
+  all.insert(all.end(), st.shards.begin(), st.shards.end());
+  return all;
+}
+
+/// GET /v1/actors: asks every actor (high priority, so a long mailbox does
+/// not delay the answer); one that does not answer in time is left out.
+caf::result<std::vector<actor_info>> on_introspect_all(router_actor self) {
+  auto rp = self->make_response_promise<std::vector<actor_info>>();
+  auto targets = directory(self->state);
+  struct gather {
+    std::vector<actor_info> infos;
+    size_t pending = 0;
+  };
+  auto g = std::make_shared<gather>();
+  g->infos.push_back(own_info(self, false));
+  g->pending = targets.size();
+  auto finish = [self, g, rp]() mutable {
+    if (--g->pending > 0)
+      return;
+    for (auto& info : g->infos)
+      info.node = self->state.node;
+    std::sort(g->infos.begin(), g->infos.end(),
+              [](const actor_info& a, const actor_info& b) {
+                return a.id < b.id;
+              });
+    rp.deliver(std::move(g->infos));
+  };
+  if (targets.empty()) {
+    rp.deliver(std::move(g->infos));
+    return rp;
+  }
+  for (auto& target : targets)
+    self
+      ->request<caf::message_priority::high>(target,
+                                             self->state.query_timeout,
+                                             introspect_atom::value, false)
+      .then(
+        [g, finish](actor_info& info) mutable {
+          g->infos.push_back(std::move(info));
+          finish();
+        },
+        [finish](caf::error&) mutable { finish(); });
+  return rp;
+}
+
+/// GET /v1/actors/{id}: one actor in depth.
+caf::result<actor_info> on_introspect_one(router_actor self, uint64_t id) {
+  if (id == self->id())
+    return own_info(self, true);
+  for (auto& target : directory(self->state)) {
+    if (target.id() != id)
+      continue;
+    auto rp = self->make_response_promise<actor_info>();
+    self
+      ->request<caf::message_priority::high>(target, self->state.query_timeout,
+                                             introspect_atom::value, true)
+      .then(
+        [self, rp](actor_info& info) mutable {
+          info.node = self->state.node;
+          rp.deliver(std::move(info));
+        },
+        [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+    return rp;
+  }
+  return actor_info{}; // id 0 (caf::invalid_actor_id): no such actor
 }
 
 caf::result<bool> on_ready(router_actor self) {
@@ -159,8 +228,14 @@ caf::result<bool> on_ready(router_actor self) {
 caf::behavior router_impl(router_actor self, std::vector<caf::actor> shards,
                           std::vector<caf::actor> parsers,
                           caf::timespan query_timeout,
-                          caf::timespan summary_interval) {
+                          caf::timespan summary_interval, std::string node) {
   auto& st = self->state;
+  st.node = std::move(node);
+  self->set_down_handler([self](const caf::down_msg& down) {
+    std::erase_if(self->state.joined, [&](const caf::actor& a) {
+      return a.address() == down.source;
+    });
+  });
   st.shards = std::move(shards);
   st.parsers = std::move(parsers);
   st.query_timeout = query_timeout;
@@ -173,13 +248,47 @@ caf::behavior router_impl(router_actor self, std::vector<caf::actor> shards,
   };
   return {
     [=](lookup_atom, const std::string& key) {
+      self->state.meter.measure([] {});
       return self->delegate(owner(key), lookup_atom::value, key);
     },
     [=](erase_atom, const std::string& key) {
+      self->state.meter.measure([] {});
       return self->delegate(owner(key), erase_atom::value, key);
     },
-    [=](stats_atom) { return on_stats(self); },
-    [=](ready_atom) { return on_ready(self); },
+    [=](stats_atom) {
+      return self->state.meter.measure([&] { return on_stats(self); });
+    },
+    [=](ready_atom) {
+      return self->state.meter.measure([&] { return on_ready(self); });
+    },
+    [=](join_atom, caf::actor& who) {
+      self->monitor(who);
+      self->state.joined.push_back(std::move(who));
+    },
+    [=](introspect_atom) {
+      return self->state.meter.measure(
+        [&] { return on_introspect_all(self); });
+    },
+    [=](introspect_atom, uint64_t id) {
+      return self->state.meter.measure(
+        [&] { return on_introspect_one(self, id); });
+    },
+    [=](introspect_atom, bool deep) -> actor_info {
+      return own_info(self, deep);
+    },
+    [=](tap_atom, caf::actor& sink, std::string& key, int32_t shard,
+        uint32_t rate) -> caf::result<uint32_t> {
+      auto& shards = self->state.shards;
+      auto n = static_cast<uint32_t>(shards.size());
+      uint32_t index = key.empty() ? static_cast<uint32_t>(shard)
+                                   : shard_of(key, n);
+      if (key.empty() && (shard < 0 || index >= n))
+        return caf::make_error(caf::sec::invalid_argument,
+                               "shard out of range");
+      self->send(shards[index], tap_atom::value, std::move(sink),
+                 std::move(key), rate);
+      return index;
+    },
     [=](tick_atom) {
       collect(self, [self](const totals& t) {
         if (!t.failed)
@@ -196,9 +305,9 @@ caf::behavior router_impl(router_actor self, std::vector<caf::actor> shards,
 caf::actor spawn_router(caf::actor_system& sys, std::vector<caf::actor> shards,
                         std::vector<caf::actor> parsers,
                         caf::timespan query_timeout,
-                        caf::timespan summary_interval) {
+                        caf::timespan summary_interval, std::string node) {
   return sys.spawn(router_impl, std::move(shards), std::move(parsers),
-                   query_timeout, summary_interval);
+                   query_timeout, summary_interval, std::move(node));
 }
 
 } // namespace eventide

@@ -18,8 +18,10 @@ using chunk_callback = std::function<void(chunk_result)>;
 /// keep their order per key, DESIGN.md §1) and hands each result to
 /// `deliver`. A chunk the engine fails to answer comes back with every line
 /// rejected as `overloaded` or `internal`: never silently dropped.
+/// `peer` names the client (`ip:port`) in the admin console.
 caf::actor spawn_session(caf::actor_system& sys, caf::actor parser,
-                         chunk_callback deliver, caf::timespan timeout);
+                         chunk_callback deliver, caf::timespan timeout,
+                         std::string peer);
 
 /// The result for a chunk that the engine could not process: every line of
 /// it rejected with `code`.

@@ -1,46 +1,239 @@
 #include "actors/shard.hpp"
 
-#include <caf/all.hpp>
+#include <algorithm>
 
+#include <boost/json.hpp>
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/actor_meter.hpp"
+#include "messages/introspection.hpp"
 #include "messages/messages.hpp"
 
 namespace eventide {
 
 namespace {
 
-struct shard_state {
-  static inline const char* name = "shard";
-  shard_store store;
+constexpr std::size_t hot_key_count = 10;
+
+/// One live tap on this shard: a sink actor, an optional key filter and a
+/// token bucket so that a tap can never send more than `rate` records/s.
+struct tap_sub {
+  caf::actor sink;
+  std::string key; // empty: every key of the shard
+  double rate = 100;
+  double tokens = 0;
+  std::chrono::steady_clock::time_point refilled;
+  uint64_t dropped = 0;
+
+  bool take(std::chrono::steady_clock::time_point now) {
+    std::chrono::duration<double> dt = now - refilled;
+    refilled = now;
+    tokens = std::min(rate, tokens + dt.count() * rate);
+    if (tokens < 1) {
+      ++dropped;
+      return false;
+    }
+    tokens -= 1;
+    return true;
+  }
 };
 
-caf::behavior shard_impl(caf::stateful_actor<shard_state>* self,
-                         uint32_t index, shard_limits limits) {
-  self->state.store = shard_store{index, limits};
+struct shard_state {
+  static inline const char* name = "shard";
+  uint32_t index = 0;
+  shard_store store;
+  shard_options options;
+  actor_meter meter;
+  std::vector<tap_sub> taps; // empty almost always: costs one branch
+  uint64_t slow_batches = 0; // since the last slow-batch log line
+  std::chrono::steady_clock::time_point slow_logged{};
+};
+
+using shard_actor = caf::stateful_actor<shard_state>*;
+
+int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// Applies a batch while someone taps this shard: event by event, so that
+/// every event's outcome is known and can be shown.
+apply_outcome apply_tapped(shard_actor self, std::vector<event>& events) {
+  auto& st = self->state;
+  apply_outcome total;
+  std::vector<event> one(1);
+  auto now = std::chrono::steady_clock::now();
+  auto t_ms = wall_ms();
+  for (auto& ev : events) {
+    one[0] = std::move(ev);
+    auto out = st.store.apply(one);
+    tap_record rec;
+    if (out.applied > 0) {
+      rec.result = tap_record::outcome::applied;
+    } else if (out.duplicates > 0) {
+      rec.result = tap_record::outcome::duplicate;
+    } else {
+      rec.result = tap_record::outcome::rejected;
+      rec.error = out.rejected.front().code;
+    }
+    total.applied += out.applied;
+    total.duplicates += out.duplicates;
+    std::move(out.rejected.begin(), out.rejected.end(),
+              std::back_inserter(total.rejected));
+    const auto& done = one[0];
+    for (auto& tap : st.taps) {
+      if (!tap.key.empty() && tap.key != done.key)
+        continue;
+      if (!tap.take(now))
+        continue;
+      rec.t_ms = t_ms;
+      rec.shard = st.index;
+      rec.seq = done.seq;
+      rec.id = done.id;
+      rec.key = done.key;
+      rec.op = static_cast<uint8_t>(done.op);
+      self->send(tap.sink, tap_atom::value, rec);
+    }
+    ev = std::move(one[0]);
+  }
+  for (auto& tap : st.taps) {
+    if (tap.dropped == 0 || tap.tokens < 1)
+      continue;
+    tap_record note;
+    note.t_ms = t_ms;
+    note.shard = st.index;
+    note.dropped = std::exchange(tap.dropped, 0);
+    self->send(tap.sink, tap_atom::value, note);
+  }
+  return total;
+}
+
+void note_slow_batch(shard_state& st, std::size_t events,
+                     caf::timespan took) {
+  ++st.slow_batches;
+  auto now = std::chrono::steady_clock::now();
+  if (now - st.slow_logged < st.options.slow_log_interval)
+    return;
+  using ms = std::chrono::duration<double, std::milli>;
+  spdlog::warn("shard {} spent {:.0f} ms on one batch of {} events "
+               "(threshold {:.0f} ms; {} slow batches since the last warning)",
+               st.index, ms(took).count(), events,
+               ms(st.options.slow_batch).count(), st.slow_batches);
+  st.slow_batches = 0;
+  st.slow_logged = now;
+}
+
+apply_outcome on_apply(shard_actor self, event_batch& batch) {
+  auto& st = self->state;
+  auto t0 = std::chrono::steady_clock::now();
+  auto out = st.taps.empty() ? st.store.apply(batch.events)
+                             : apply_tapped(self, batch.events);
+  auto took = std::chrono::steady_clock::now() - t0;
+  if (took > st.options.slow_batch)
+    note_slow_batch(st, batch.events.size(), took);
+  if (!out.rejected.empty()) {
+    const auto& last = out.rejected.back();
+    st.meter.note_error(last.code, last.detail);
+  }
+  return out;
+}
+
+std::string detail_of(const shard_state& st, const shard_store_stats& s) {
+  boost::json::array hot;
+  for (auto& [key, events] : st.store.hottest(hot_key_count))
+    hot.push_back(boost::json::object{{"key", key}, {"events", events}});
+  boost::json::object by_code;
+  for (std::size_t i = 0; i < error_code_count; ++i)
+    if (s.rejected[i] > 0)
+      by_code[to_string(static_cast<error_code>(i))] = s.rejected[i];
+  boost::json::object detail{
+    {"hot_keys", std::move(hot)},
+    {"rejected_by_code", std::move(by_code)},
+    {"duplicates", s.duplicates},
+    {"dedup_window",
+     boost::json::object{{"ids", s.dedup_ids},
+                         {"capacity", s.dedup_capacity}}},
+    {"taps", st.taps.size()},
+  };
+  return boost::json::serialize(detail);
+}
+
+actor_info introspect(shard_actor self, bool deep) {
+  auto& st = self->state;
+  auto s = st.store.stats();
+  actor_info info;
+  info.id = self->id();
+  info.name = "shard-" + std::to_string(st.index);
+  info.kind = "shard";
+  info.shard = static_cast<int32_t>(st.index);
+  st.meter.fill(info, self->mailbox().size());
+  info.applied = s.events_applied;
+  for (auto n : s.rejected)
+    info.rejected += n;
+  info.keys = s.keys;
+  info.bytes = s.bytes;
+  if (deep)
+    info.detail = detail_of(st, s);
+  return info;
+}
+
+void add_tap(shard_actor self, caf::actor sink, std::string key,
+             uint32_t rate) {
+  auto& st = self->state;
+  self->monitor(sink);
+  tap_sub tap;
+  tap.sink = std::move(sink);
+  tap.key = std::move(key);
+  tap.rate = std::max<uint32_t>(rate, 1);
+  tap.tokens = tap.rate;
+  tap.refilled = std::chrono::steady_clock::now();
+  st.taps.push_back(std::move(tap));
+}
+
+caf::behavior shard_impl(shard_actor self, uint32_t index,
+                         shard_options options) {
+  auto& st = self->state;
+  st.index = index;
+  st.store = shard_store{index, options.limits};
+  st.options = options;
+  self->set_down_handler([self](const caf::down_msg& down) {
+    std::erase_if(self->state.taps, [&](const tap_sub& tap) {
+      return tap.sink.address() == down.source;
+    });
+  });
   return {
     [=](apply_atom, event_batch& batch) -> apply_outcome {
-      return self->state.store.apply(batch.events);
+      return self->state.meter.measure([&] { return on_apply(self, batch); });
     },
     [=](lookup_atom, const std::string& key) -> key_reply {
-      auto record = self->state.store.get(key);
-      if (!record)
-        return {};
-      return key_reply{true, std::move(*record)};
+      return self->state.meter.measure([&] {
+        auto record = self->state.store.get(key);
+        if (!record)
+          return key_reply{};
+        return key_reply{true, std::move(*record)};
+      });
     },
     [=](erase_atom, const std::string& key) -> bool {
-      return self->state.store.erase(key);
+      return self->state.meter.measure([&] { return self->state.store.erase(key); });
     },
-    [=](stats_atom) -> shard_store_stats {
-      return self->state.store.stats();
-    },
+    [=](stats_atom) -> shard_store_stats { return self->state.store.stats(); },
     [=](ready_atom) -> bool { return true; },
+    [=](introspect_atom, bool deep) -> actor_info {
+      return introspect(self, deep);
+    },
+    [=](tap_atom, caf::actor& sink, std::string& key, uint32_t rate) {
+      add_tap(self, std::move(sink), std::move(key), rate);
+    },
   };
 }
 
 } // namespace
 
 caf::actor spawn_shard(caf::actor_system& sys, uint32_t index,
-                       shard_limits limits) {
-  return sys.spawn(shard_impl, index, limits);
+                       shard_options options) {
+  return sys.spawn(shard_impl, index, options);
 }
 
 } // namespace eventide

@@ -1,17 +1,29 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
 
 #include "actors/shard_store.hpp"
 
 namespace eventide {
 
+/// How a shard actor runs.
+struct shard_options {
+  shard_limits limits;
+  /// A batch that keeps the shard busy longer than this is logged (at most
+  /// one line per shard per `slow_log_interval`).
+  caf::timespan slow_batch = std::chrono::milliseconds(250);
+  caf::timespan slow_log_interval = std::chrono::seconds(10);
+};
+
 /// Spawns the actor that owns shard `index`: the only code that touches the
 /// shard's records. Handles `apply_atom`, `lookup_atom`, `erase_atom`,
-/// `stats_atom` and `ready_atom` (see messages/messages.hpp).
+/// `stats_atom`, `ready_atom` (see messages/messages.hpp), `introspect_atom`
+/// and `tap_atom` (messages/introspection.hpp).
 caf::actor spawn_shard(caf::actor_system& sys, uint32_t index,
-                       shard_limits limits);
+                       shard_options options);
 
 } // namespace eventide

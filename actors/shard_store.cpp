@@ -195,7 +195,33 @@ shard_store_stats shard_store::stats() const {
   result.events_applied = events_applied_;
   result.duplicates = duplicates_;
   result.rejected = rejected_;
+  result.dedup_ids = window_.size();
+  result.dedup_capacity = window_.capacity();
   return result;
+}
+
+std::vector<std::pair<std::string, uint64_t>>
+shard_store::hottest(std::size_t n) const {
+  std::vector<const record*> top;
+  auto hotter = [](const record* a, const record* b) {
+    return a->events > b->events;
+  };
+  for (const auto& rec : records_) {
+    if (top.size() < n) {
+      top.push_back(&rec);
+      std::push_heap(top.begin(), top.end(), hotter);
+    } else if (n > 0 && rec.events > top.front()->events) {
+      std::pop_heap(top.begin(), top.end(), hotter);
+      top.back() = &rec;
+      std::push_heap(top.begin(), top.end(), hotter);
+    }
+  }
+  std::sort_heap(top.begin(), top.end(), hotter);
+  std::vector<std::pair<std::string, uint64_t>> out;
+  out.reserve(top.size());
+  for (const auto* rec : top)
+    out.emplace_back(rec->key, rec->events);
+  return out;
 }
 
 shard_store::verdict shard_store::apply_op(event& ev, uint64_t hash) {

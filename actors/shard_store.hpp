@@ -35,6 +35,8 @@ struct shard_store_stats {
   uint64_t events_applied = 0;
   uint64_t duplicates = 0;
   std::array<uint64_t, error_code_count> rejected{}; // by error_code
+  uint64_t dedup_ids = 0;      // (key, id) pairs remembered
+  uint64_t dedup_capacity = 0; // pairs the window can hold
 };
 
 /// The state one shard owns: key -> record, its de-dup window, its counters.
@@ -58,6 +60,10 @@ public:
 
   /// Counters and sizes; `bytes` is an estimate kept up to date per event.
   shard_store_stats stats() const;
+
+  /// The `n` keys with the most applied events, most first (a scan of the
+  /// shard: for the admin console, not for the hot path).
+  std::vector<std::pair<std::string, uint64_t>> hottest(std::size_t n) const;
 
 private:
   /// A stored field value: an integer, a real, or compact JSON text.

@@ -8,6 +8,7 @@
 
 #include "messages/error_code.hpp"
 #include "messages/ingest.hpp"
+#include "messages/introspection.hpp"
 
 namespace eventide {
 
@@ -42,13 +43,15 @@ public:
 
   using result_handler = std::function<void(outcome<chunk_result>)>;
 
-  /// Opens a channel whose results go to `on_result` (one call per chunk).
+  /// Opens a channel whose results go to `on_result` (one call per chunk);
+  /// `peer` names the client in the admin console.
   /// The engine always answers a channel's chunk with a `chunk_result`
   /// covering exactly that chunk (a chunk it failed to process comes back
   /// with every line rejected), so a front end can tell chunks apart; a
   /// `failure` here is a defensive fallback only.
   /// Destroying the channel after all results arrived releases it.
-  virtual std::unique_ptr<channel> open_channel(result_handler on_result) = 0;
+  virtual std::unique_ptr<channel> open_channel(result_handler on_result,
+                                                std::string peer) = 0;
 
   /// One HTTP POST body as one chunk.
   virtual void post_events(ingest_chunk chunk, result_handler done) = 0;
@@ -62,11 +65,47 @@ public:
   virtual void delete_key(std::string key,
                           std::function<void(outcome<bool>)> done) = 0;
 
-  /// `GET /v1/stats` as a JSON object.
-  virtual void stats(std::function<void(outcome<std::string>)> done) = 0;
+  /// Totals for `GET /v1/stats` and `/metrics`.
+  virtual void stats(std::function<void(outcome<system_totals>)> done) = 0;
 
   /// `GET /readyz`: all shards placed and answering.
   virtual void ready(std::function<void(outcome<bool>)> done) = 0;
+
+  /// Every actor of the engine (`GET /v1/actors`), sorted by id.
+  virtual void
+  actors(std::function<void(outcome<std::vector<actor_info>>)> done) = 0;
+
+  /// One actor in depth (`GET /v1/actors/{id}`); nullopt when unknown.
+  virtual void
+  actor(uint64_t id,
+        std::function<void(outcome<std::optional<actor_info>>)> done) = 0;
+
+  /// Members and placement (`GET /v1/cluster`).
+  virtual void cluster(std::function<void(outcome<cluster_view>)> done) = 0;
+
+  /// A live tap (`GET /v1/tap`): records flow to the sink until the handle
+  /// is destroyed.
+  class tap_handle {
+  public:
+    virtual ~tap_handle() = default;
+    uint32_t shard = 0; // the shard being tapped
+  };
+
+  /// What to tap: one key, or one whole shard (key empty).
+  struct tap_request {
+    std::string key;
+    int32_t shard = -1;
+    uint32_t rate = 100; // records per second at most
+  };
+
+  using tap_sink = std::function<void(tap_record)>;
+
+  /// Starts a tap; `on_record` runs on actor threads for every sampled
+  /// record, `opened` once with the handle or the failure.
+  virtual void
+  open_tap(tap_request what, tap_sink on_record,
+           std::function<void(outcome<std::shared_ptr<tap_handle>>)> opened)
+    = 0;
 };
 
 } // namespace eventide

@@ -150,6 +150,9 @@ void declare_options(CLI::App& app, server_options& o) {
       CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   add("log.format", o.log_format, "text or json")
     ->check(CLI::IsMember({"text", "json"}));
+  add("log.slow-batch-ms", o.log_slow_batch_ms,
+      "warn when a shard spends longer than this on one batch")
+    ->check(CLI::Range(1u, 3600000u));
   add("cluster.port", o.cluster_port, "CAF node port; 0 = standalone")
     ->check(CLI::Range(0, 65535));
   app.add_option("--cluster.seeds", o.cluster_seeds,

@@ -32,6 +32,7 @@ struct server_options {
   std::string storage_fsync = "batch";
   std::string log_level = "info";
   std::string log_format = "text";
+  uint32_t log_slow_batch_ms = 250;
   uint16_t cluster_port = 0;
   std::vector<std::string> cluster_seeds;
   std::string cluster_node_name; // default: the host name

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/listener_probe.hpp"
 #include "actors/parser.hpp"
 #include "actors/router.hpp"
 #include "actors/session.hpp"
@@ -53,18 +54,40 @@ private:
   caf::actor session_;
 };
 
+/// A live tap: its sink actor ends with the handle, which ends the
+/// shard's subscription (the shard monitors the sink).
+class sink_handle : public backend::tap_handle {
+public:
+  explicit sink_handle(caf::actor sink) : sink_(std::move(sink)) {
+  }
+  ~sink_handle() override {
+    caf::anon_send_exit(sink_, caf::exit_reason::user_shutdown);
+  }
+
+private:
+  caf::actor sink_;
+};
+
+caf::behavior tap_sink_impl(caf::event_based_actor*,
+                            backend::tap_sink on_record) {
+  return {
+    [on_record](tap_atom, tap_record& rec) { on_record(std::move(rec)); },
+  };
+}
+
 } // namespace
 
 engine::engine(caf::actor_system& sys, engine_config cfg)
   : sys_(sys), cfg_(cfg) {
   auto per_shard = (cfg.dedup_window + cfg.shards - 1) / cfg.shards;
   for (uint32_t i = 0; i < cfg.shards; ++i)
-    shards_.push_back(spawn_shard(sys, i, shard_limits{per_shard}));
+    shards_.push_back(spawn_shard(
+      sys, i, shard_options{shard_limits{per_shard}, cfg.slow_batch}));
   for (uint32_t i = 0; i < cfg.parsers; ++i)
     parsers_.push_back(
       spawn_parser(sys, i, shards_, cfg.limits, cfg.request_timeout));
   router_ = spawn_router(sys, shards_, parsers_, cfg.query_timeout,
-                         cfg.summary_interval);
+                         cfg.summary_interval, cfg.node_name);
 }
 
 engine::~engine() {
@@ -78,6 +101,7 @@ void engine::stop() {
     caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
   for (auto& s : shards_)
     caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+  remove_listeners();
   router_ = nullptr;
   parsers_.clear();
   shards_.clear();
@@ -88,10 +112,11 @@ caf::actor engine::next_parser() {
 }
 
 std::unique_ptr<backend::channel>
-engine::open_channel(result_handler on_result) {
+engine::open_channel(result_handler on_result, std::string peer) {
   auto deliver = [on_result](chunk_result r) { on_result(std::move(r)); };
   auto session = spawn_session(sys_, next_parser(), std::move(deliver),
-                               cfg_.request_timeout);
+                               cfg_.request_timeout, std::move(peer));
+  caf::anon_send(router_, join_atom::value, session);
   return std::make_unique<session_channel>(std::move(session));
 }
 
@@ -121,14 +146,75 @@ void engine::delete_key(std::string key,
             erase_atom::value, std::move(key));
 }
 
-void engine::stats(std::function<void(outcome<std::string>)> done) {
-  ask<std::string>(sys_, router_, cfg_.query_timeout, std::move(done),
-                   stats_atom::value);
+void engine::stats(std::function<void(outcome<system_totals>)> done) {
+  ask<system_totals>(sys_, router_, cfg_.query_timeout, std::move(done),
+                     stats_atom::value);
 }
 
 void engine::ready(std::function<void(outcome<bool>)> done) {
   ask<bool>(sys_, router_, cfg_.query_timeout, std::move(done),
             ready_atom::value);
+}
+
+void engine::actors(
+  std::function<void(outcome<std::vector<actor_info>>)> done) {
+  ask<std::vector<actor_info>>(sys_, router_, cfg_.query_timeout,
+                               std::move(done), introspect_atom::value);
+}
+
+void engine::actor(
+  uint64_t id, std::function<void(outcome<std::optional<actor_info>>)> done) {
+  auto on_reply = [done](outcome<actor_info> r) {
+    if (auto* f = std::get_if<failure>(&r))
+      return done(std::move(*f));
+    auto& info = std::get<actor_info>(r);
+    if (info.id == caf::invalid_actor_id) // the router knows no such actor
+      return done(std::optional<actor_info>{});
+    done(std::optional<actor_info>{std::move(info)});
+  };
+  ask<actor_info>(sys_, router_, cfg_.query_timeout, std::move(on_reply),
+                  introspect_atom::value, id);
+}
+
+void engine::cluster(std::function<void(outcome<cluster_view>)> done) {
+  // Standalone: this node is the only member and owns every shard.
+  cluster_view view;
+  view.self = cfg_.node_name;
+  view.epoch = 1;
+  view.members.push_back(
+    member_view{cfg_.node_name, "", "up", static_cast<uint32_t>(cfg_.shards)});
+  view.placement.assign(cfg_.shards, cfg_.node_name);
+  done(std::move(view));
+}
+
+void engine::open_tap(
+  tap_request what, tap_sink on_record,
+  std::function<void(outcome<std::shared_ptr<tap_handle>>)> opened) {
+  auto sink = sys_.spawn(tap_sink_impl, std::move(on_record));
+  auto handle = std::make_shared<sink_handle>(sink);
+  auto on_reply = [opened, handle](outcome<uint32_t> r) mutable {
+    if (auto* f = std::get_if<failure>(&r))
+      return opened(std::move(*f)); // the handle ends the sink
+    handle->shard = std::get<uint32_t>(r);
+    opened(std::shared_ptr<tap_handle>{std::move(handle)});
+  };
+  ask<uint32_t>(sys_, router_, cfg_.query_timeout, std::move(on_reply),
+                tap_atom::value, std::move(sink), std::move(what.key),
+                what.shard, what.rate);
+}
+
+void engine::add_listener(std::string name, std::string address,
+                          std::function<listener_counts()> read) {
+  auto probe = spawn_listener_probe(sys_, std::move(name), std::move(address),
+                                    std::move(read));
+  caf::anon_send(router_, join_atom::value, probe);
+  probes_.push_back(std::move(probe));
+}
+
+void engine::remove_listeners() {
+  for (auto& p : probes_)
+    caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+  probes_.clear();
 }
 
 } // namespace eventide

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -9,6 +10,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/event_codec.hpp"
+#include "actors/listener_probe.hpp"
 #include "app/backend.hpp"
 
 namespace eventide {
@@ -22,6 +24,8 @@ struct engine_config {
   caf::timespan request_timeout = std::chrono::seconds(30);
   caf::timespan query_timeout = std::chrono::seconds(5);
   caf::timespan summary_interval = std::chrono::seconds(10);
+  caf::timespan slow_batch = std::chrono::milliseconds(250);
+  std::string node_name = "standalone";
 };
 
 /// The actor side of eventide: spawns shards, parse actors and the router,
@@ -35,15 +39,33 @@ public:
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
-  std::unique_ptr<channel> open_channel(result_handler on_result) override;
+  std::unique_ptr<channel> open_channel(result_handler on_result,
+                                        std::string peer) override;
   void post_events(ingest_chunk chunk, result_handler done) override;
   void get_key(std::string key,
                std::function<void(outcome<std::optional<std::string>>)> done)
     override;
   void delete_key(std::string key,
                   std::function<void(outcome<bool>)> done) override;
-  void stats(std::function<void(outcome<std::string>)> done) override;
+  void stats(std::function<void(outcome<system_totals>)> done) override;
   void ready(std::function<void(outcome<bool>)> done) override;
+  void actors(
+    std::function<void(outcome<std::vector<actor_info>>)> done) override;
+  void actor(uint64_t id,
+             std::function<void(outcome<std::optional<actor_info>>)> done)
+    override;
+  void cluster(std::function<void(outcome<cluster_view>)> done) override;
+  void open_tap(
+    tap_request what, tap_sink on_record,
+    std::function<void(outcome<std::shared_ptr<tap_handle>>)> opened) override;
+
+  /// Shows a network listener in the admin console; `read` must be safe to
+  /// call from any thread while the engine runs.
+  void add_listener(std::string name, std::string address,
+                    std::function<listener_counts()> read);
+
+  /// Ends the listener probes (before the listeners go away).
+  void remove_listeners();
 
   /// Stops every actor of the engine; afterwards the actor system can end.
   void stop();
@@ -56,6 +78,7 @@ private:
   std::vector<caf::actor> shards_;
   std::vector<caf::actor> parsers_;
   caf::actor router_;
+  std::vector<caf::actor> probes_; // listener probes
   std::atomic<uint64_t> next_parser_{0};
 };
 

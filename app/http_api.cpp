@@ -3,21 +3,27 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/string_view.hpp>
 
 #include "app/admin_assets.hpp"
 #include "app/line_framer.hpp"
 #include "app/listener.hpp"
+#include "app/views.hpp"
 
 namespace eventide {
 
@@ -43,20 +49,31 @@ using request = http::request<http::string_body>;
 /// Counters of the sessions (the listener keeps the connection counters).
 struct atomic_stats {
   std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> body_bytes{0};
   std::atomic<uint64_t> responses_4xx{0};
   std::atomic<uint64_t> responses_5xx{0};
 };
 
 // -- replies ------------------------------------------------------------------
 
+/// A live stream a route hands to its session (GET /v1/tap): the session
+/// writes `reply::body` as the first chunk, then everything `start`'s sink
+/// receives, until the client goes away; destroying the stream stops it.
+class reply_stream {
+public:
+  using sink = std::function<void(std::string)>; // any thread
+  virtual ~reply_stream() = default;
+  virtual void start(sink out) = 0;
+};
+
 /// What a route answers: a status and a body, JSON unless `content_type`
-/// says otherwise (Allow for 405; no_cache for the admin console).
+/// says otherwise (Allow for 405).
 struct reply {
   http::status status = http::status::ok;
-  std::string body;
-  std::string allow;
-  std::string_view content_type = "application/json"; // static storage
-  bool no_cache = false;
+  std::string body{};
+  std::string allow{};
+  std::string content_type = "application/json";
+  std::shared_ptr<reply_stream> stream{}; // chunked streaming answer
 };
 
 /// DESIGN.md §5: every error answer is {"error":"code","detail":"…"}.
@@ -65,7 +82,7 @@ reply error_reply(http::status status, std::string_view code,
   json::object obj;
   obj["error"] = code;
   obj["detail"] = detail;
-  return {status, json::serialize(obj), {}};
+  return {status, json::serialize(obj)};
 }
 
 /// A backend failure: 503 when retrying later may help, 500 otherwise.
@@ -153,6 +170,7 @@ std::optional<std::string> percent_decode(std::string_view in) {
 struct route_context {
   backend& be;
   const http_options& options;
+  std::function<front_counts()> counters;
   request& req;
   std::string_view tail; // the path after a prefix route's pattern
   reply_fn respond;
@@ -200,7 +218,7 @@ reply events_reply(const outcome<chunk_result>& r) {
   obj["duplicates"] = res.duplicates;
   obj["rejected"] = res.rejected.size();
   obj["errors"] = std::move(errors);
-  return {http::status::ok, json::serialize(obj), {}};
+  return {http::status::ok, json::serialize(obj)};
 }
 
 void post_events(const route_context& ctx) {
@@ -249,7 +267,7 @@ void get_key(const route_context& ctx) {
         if (!record)
           return error_reply(http::status::not_found, "not_found",
                              "no record for key " + name);
-        return {http::status::ok, std::move(*record), {}};
+        return {http::status::ok, std::move(*record)};
       });
     });
 }
@@ -268,31 +286,206 @@ void delete_key(const route_context& ctx) {
                           return error_reply(http::status::not_found,
                                              "not_found",
                                              "no record for key " + name);
-                        return {http::status::ok, "{\"deleted\":true}", {}};
+                        return {http::status::ok, "{\"deleted\":true}"};
                       });
                     });
 }
 
 void get_stats(const route_context& ctx) {
-  ctx.be.stats([respond = ctx.respond](outcome<std::string> r) {
+  ctx.be.stats([respond = ctx.respond,
+                counters = ctx.counters](outcome<system_totals> r) {
     answer(respond, [&]() -> reply {
       if (auto* f = std::get_if<failure>(&r))
         return failure_reply(*f);
-      return {http::status::ok, std::move(std::get<std::string>(r)), {}};
+      return {http::status::ok,
+              render_stats(std::get<system_totals>(r), counters())};
     });
   });
 }
 
+void get_actors(const route_context& ctx) {
+  ctx.be.actors(
+    [respond = ctx.respond](outcome<std::vector<actor_info>> r) {
+      answer(respond, [&]() -> reply {
+        if (auto* f = std::get_if<failure>(&r))
+          return failure_reply(*f);
+        auto& list = std::get<std::vector<actor_info>>(r);
+        auto node = list.empty() ? std::string{} : list.front().node;
+        return {http::status::ok, render_actors(node, list)};
+      });
+    });
+}
+
+void get_actor(const route_context& ctx) {
+  uint64_t id = 0;
+  auto tail = ctx.tail;
+  auto [end, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), id);
+  if (ec != std::errc{} || end != tail.data() + tail.size() || tail.empty())
+    return ctx.respond(error_reply(http::status::bad_request, "bad_request",
+                                   "actor id must be a number"));
+  ctx.be.actor(id, [respond = ctx.respond,
+                    id](outcome<std::optional<actor_info>> r) {
+    answer(respond, [&]() -> reply {
+      if (auto* f = std::get_if<failure>(&r))
+        return failure_reply(*f);
+      auto& info = std::get<std::optional<actor_info>>(r);
+      if (!info)
+        return error_reply(http::status::not_found, "not_found",
+                           "no actor with id " + std::to_string(id));
+      return {http::status::ok, render_actor(*info, true)};
+    });
+  });
+}
+
+void get_cluster(const route_context& ctx) {
+  ctx.be.cluster([respond = ctx.respond](outcome<cluster_view> r) {
+    answer(respond, [&]() -> reply {
+      if (auto* f = std::get_if<failure>(&r))
+        return failure_reply(*f);
+      return {http::status::ok, render_cluster(std::get<cluster_view>(r))};
+    });
+  });
+}
+
+void get_metrics(const route_context& ctx) {
+  // Totals first, then the actors; both answers are needed for one page.
+  ctx.be.stats([be = &ctx.be, respond = ctx.respond,
+                counters = ctx.counters](outcome<system_totals> totals) {
+    if (auto* f = std::get_if<failure>(&totals))
+      return respond(failure_reply(*f));
+    be->actors([respond, counters, t = std::get<system_totals>(totals)](
+                 outcome<std::vector<actor_info>> r) {
+      answer(respond, [&]() -> reply {
+        if (auto* f = std::get_if<failure>(&r))
+          return failure_reply(*f);
+        reply out{http::status::ok,
+                  render_metrics(t, std::get<std::vector<actor_info>>(r),
+                                 counters())};
+        out.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        return out;
+      });
+    });
+  });
+}
+
+/// The value of `name` in a query string (percent-decoded), if present.
+std::optional<std::string> query_param(std::string_view target,
+                                       std::string_view name) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos)
+    return std::nullopt;
+  auto rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    auto pair = rest.substr(0, amp);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name)
+      return percent_decode(eq == std::string_view::npos ? std::string_view{}
+                                                         : pair.substr(eq + 1));
+    if (amp == std::string_view::npos)
+      break;
+    rest.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+/// GET /v1/tap: the backend's tap as a chunked NDJSON stream.
+class tap_stream : public reply_stream,
+                   public std::enable_shared_from_this<tap_stream> {
+public:
+  tap_stream(backend& be, backend::tap_request what)
+    : be_(be), what_(std::move(what)) {
+  }
+
+  void start(sink out) override {
+    // The handle arrives on an actor thread; keep it until we are gone.
+    auto self = weak_from_this();
+    be_.open_tap(
+      what_, [out](tap_record rec) { out(render_tap_record(rec) + "\n"); },
+      [self, out](outcome<std::shared_ptr<backend::tap_handle>> r) {
+        if (auto* f = std::get_if<failure>(&r)) {
+          out("{\"error\":\"" + std::string{to_string(f->code)}
+              + "\",\"detail\":"
+              + json::serialize(json::string_view{f->detail}) + "}\n");
+          return;
+        }
+        if (auto keep = self.lock()) {
+          std::lock_guard guard{keep->mutex_};
+          keep->handle_ = std::get<std::shared_ptr<backend::tap_handle>>(r);
+        }
+      });
+  }
+
+private:
+  backend& be_;
+  backend::tap_request what_;
+  std::mutex mutex_;
+  std::shared_ptr<backend::tap_handle> handle_;
+};
+
+void get_tap(const route_context& ctx) {
+  std::string_view target = ctx.req.target();
+  auto key = query_param(target, "key");
+  auto shard = query_param(target, "shard");
+  auto rate = query_param(target, "rate");
+  auto bad = [&](std::string detail) {
+    ctx.respond(
+      error_reply(http::status::bad_request, "bad_request", std::move(detail)));
+  };
+  if (key.has_value() == shard.has_value())
+    return bad("give exactly one of key=K or shard=N");
+  if (key && key->empty())
+    return bad("key must not be empty");
+  backend::tap_request what;
+  auto number = [](const std::string& text, auto& value) {
+    auto [end, ec]
+      = std::from_chars(text.data(), text.data() + text.size(), value);
+    return ec == std::errc{} && end == text.data() + text.size()
+           && !text.empty();
+  };
+  if (rate) {
+    if (!number(*rate, what.rate) || what.rate < 1 || what.rate > 1000)
+      return bad("rate must be a number of records per second, 1 to 1000");
+  }
+  if (key)
+    what.key = *key;
+  if (shard && !number(*shard, what.shard))
+    return bad("shard must be a shard index");
+  // The shard count comes from the placement; validate before tapping.
+  ctx.be.cluster([be = &ctx.be, respond = ctx.respond,
+                  what](outcome<cluster_view> r) mutable {
+    if (auto* f = std::get_if<failure>(&r))
+      return respond(failure_reply(*f));
+    auto shards = std::get<cluster_view>(r).placement.size();
+    json::object head;
+    if (what.key.empty()) {
+      if (what.shard < 0 || static_cast<std::size_t>(what.shard) >= shards)
+        return respond(error_reply(
+          http::status::bad_request, "bad_request",
+          "shard must be 0 to " + std::to_string(shards - 1)));
+      head = {{"tap", "shard"}, {"shard", what.shard}};
+    } else {
+      head = {{"tap", "key"}, {"key", what.key}};
+    }
+    head["rate"] = what.rate;
+    auto stream = std::make_shared<tap_stream>(*be, what);
+    reply out{http::status::ok, json::serialize(head) + "\n"};
+    out.content_type = "application/x-ndjson";
+    out.stream = std::move(stream);
+    respond(std::move(out));
+  });
+}
+
 void get_health(const route_context& ctx) {
-  ctx.respond({http::status::ok, "{\"status\":\"ok\"}", {}});
+  ctx.respond({http::status::ok, "{\"status\":\"ok\"}"});
 }
 
 void get_ready(const route_context& ctx) {
   ctx.be.ready([respond = ctx.respond](outcome<bool> r) {
     auto* ready = std::get_if<bool>(&r);
     if (ready && *ready)
-      return respond({http::status::ok, "{\"ready\":true}", {}});
-    respond({http::status::service_unavailable, "{\"ready\":false}", {}});
+      return respond({http::status::ok, "{\"ready\":true}"});
+    respond({http::status::service_unavailable, "{\"ready\":false}"});
   });
 }
 
@@ -302,19 +495,24 @@ void get_admin_asset(const route_context& ctx) {
   if (!asset)
     return ctx.respond(error_reply(http::status::not_found, "not_found",
                                    "no admin asset " + std::string{ctx.tail}));
-  reply r{http::status::ok, std::string{asset->body}, {}};
+  reply r{http::status::ok, std::string{asset->body}};
+  // Served with Cache-Control: no-cache like every non-JSON answer: the
+  // assets change with the binary, so the browser must revalidate.
   r.content_type = asset->content_type;
-  // Why: assets change with the binary; the browser must revalidate.
-  r.no_cache = true;
   ctx.respond(std::move(r));
 }
 
-/// The route table; later routes (/v1/actors, /metrics, ...) go here.
+/// The route table.
 const route routes[] = {
   {"/v1/events", false, http::verb::post, post_events},
   {"/v1/keys/", true, http::verb::get, get_key},
   {"/v1/keys/", true, http::verb::delete_, delete_key},
   {"/v1/stats", false, http::verb::get, get_stats},
+  {"/v1/actors", false, http::verb::get, get_actors},
+  {"/v1/actors/", true, http::verb::get, get_actor},
+  {"/v1/cluster", false, http::verb::get, get_cluster},
+  {"/v1/tap", false, http::verb::get, get_tap},
+  {"/metrics", false, http::verb::get, get_metrics},
   {"/healthz", false, http::verb::get, get_health},
   {"/readyz", false, http::verb::get, get_ready},
   {"/admin", false, http::verb::get, get_admin_asset},
@@ -328,7 +526,8 @@ bool matches(const route& r, std::string_view path) {
 }
 
 /// Finds the route of `ctx.req` and runs it; 404 or 405 when none fits.
-void dispatch(backend& be, const http_options& options, request& req,
+void dispatch(backend& be, const http_options& options,
+              std::function<front_counts()> counters, request& req,
               reply_fn respond) {
   std::string_view target = req.target();
   auto path = target.substr(0, target.find('?'));
@@ -338,7 +537,8 @@ void dispatch(backend& be, const http_options& options, request& req,
       continue;
     if (r.method == req.method()) {
       auto tail = r.prefix ? path.substr(r.pattern.size()) : path.substr(0, 0);
-      r.handle(route_context{be, options, req, tail, std::move(respond)});
+      r.handle(route_context{be, options, std::move(counters), req, tail,
+                             std::move(respond)});
       return;
     }
     if (!allow.empty())
@@ -370,6 +570,9 @@ public:
   /// Called by a session once its socket is closed.
   void remove(http_session* s);
 
+  /// The counters of both front ends (any thread).
+  front_counts counters() const;
+
   backend& backend_;
   const http_options options_;
   atomic_stats stats_;
@@ -391,10 +594,13 @@ public:
                [self = shared_from_this()] { self->do_read_header(); });
   }
 
-  /// Server shutdown: finish the request in flight, close when idle.
+  /// Server shutdown: finish the request in flight, close when idle; a
+  /// live stream ends at once.
   void stop() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
       self->stopping_ = true;
+      if (self->live_)
+        return self->close();
       if (self->idle_)
         self->stream_.socket().cancel();
     });
@@ -456,6 +662,7 @@ private:
       return on_read_error(ec);
     stream_.expires_never(); // the backend answers every call
     request_ = parser_->release();
+    owner_->stats_.body_bytes += request_.body().size();
     handle();
   }
 
@@ -492,7 +699,9 @@ private:
       });
     };
     try {
-      dispatch(owner_->backend_, owner_->options_, request_, respond);
+      dispatch(owner_->backend_, owner_->options_,
+               [owner = owner_] { return owner->counters(); }, request_,
+               respond);
     } catch (const std::exception& e) {
       respond(internal_reply(e.what()));
     } catch (...) {
@@ -505,8 +714,123 @@ private:
     if (number != request_number_ || answered_ == number)
       return;
     answered_ = number;
+    if (r.stream)
+      return start_stream(std::move(r));
     do_write(std::move(r), request_.keep_alive() && !stopping_,
              request_.version());
+  }
+
+  // -- a streaming answer (GET /v1/tap) --------------------------------------
+  // The connection carries one chunked response until the client closes it
+  // (or the server stops). Data arrives from actor threads through `push`;
+  // the pending text is bounded, and what does not fit is dropped and
+  // counted in a {"dropped":N} line, so a slow reader costs no memory.
+
+  static constexpr std::size_t max_stream_backlog = 256 * 1024;
+  static constexpr auto stream_heartbeat = std::chrono::seconds(5);
+
+  void start_stream(reply r) {
+    if (stopping_)
+      return close();
+    count(r.status);
+    live_ = true;
+    live_stream_ = std::move(r.stream);
+    std::string head = "HTTP/1.1 200 OK\r\nServer: eventide\r\n"
+                       "Content-Type: "
+                       + r.content_type
+                       + "\r\nCache-Control: no-cache\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n";
+    stream_out_ = std::move(head);
+    append_chunk(r.body);
+    auto executor = stream_.get_executor();
+    std::weak_ptr<http_session> weak = shared_from_this();
+    live_stream_->start([weak, executor](std::string data) {
+      auto self = weak.lock();
+      if (!self)
+        return;
+      asio::post(executor, [self, data = std::move(data)]() mutable {
+        self->push(std::move(data));
+      });
+    });
+    flush_stream();
+    watch_client();
+    arm_heartbeat();
+  }
+
+  void append_chunk(std::string_view data) {
+    if (data.empty())
+      return;
+    char size[20];
+    auto [end, ec] = std::to_chars(size, size + sizeof size, data.size(), 16);
+    (void) ec;
+    stream_out_.append(size, end);
+    stream_out_ += "\r\n";
+    stream_out_ += data;
+    stream_out_ += "\r\n";
+  }
+
+  void push(std::string data) {
+    if (!live_ || closed_)
+      return;
+    if (stream_out_.size() + stream_sending_.size() + data.size()
+        > max_stream_backlog) {
+      ++stream_dropped_;
+      return;
+    }
+    if (stream_dropped_ > 0) {
+      append_chunk("{\"dropped\":" + std::to_string(stream_dropped_)
+                   + "}\n");
+      stream_dropped_ = 0;
+    }
+    append_chunk(data);
+    flush_stream();
+  }
+
+  void flush_stream() {
+    if (stream_writing_ || stream_out_.empty() || closed_)
+      return;
+    stream_writing_ = true;
+    stream_sending_.swap(stream_out_);
+    last_stream_write_ = std::chrono::steady_clock::now();
+    asio::async_write(stream_.socket(), asio::buffer(stream_sending_),
+                      [self = shared_from_this()](sys_error ec, std::size_t) {
+                        self->stream_writing_ = false;
+                        self->stream_sending_.clear();
+                        if (ec)
+                          return self->close();
+                        self->flush_stream();
+                      });
+  }
+
+  /// The client never sends anything on a stream: a read completes only
+  /// when it closes (or resets) the connection.
+  void watch_client() {
+    stream_.socket().async_read_some(
+      asio::buffer(scratch_),
+      [self = shared_from_this()](sys_error ec, std::size_t) {
+        if (ec)
+          return self->close();
+        self->watch_client();
+      });
+  }
+
+  void arm_heartbeat() {
+    if (!heartbeat_)
+      heartbeat_.emplace(stream_.get_executor());
+    heartbeat_->expires_after(stream_heartbeat);
+    heartbeat_->async_wait([self = shared_from_this()](sys_error ec) {
+      if (ec || self->closed_)
+        return;
+      auto quiet = std::chrono::steady_clock::now() - self->last_stream_write_;
+      if (quiet >= stream_heartbeat) {
+        auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+        self->append_chunk("{\"heartbeat\":" + std::to_string(now) + "}\n");
+        self->flush_stream();
+      }
+      self->arm_heartbeat();
+    });
   }
 
   /// Answers and closes: after an error the rest of the input is unusable.
@@ -521,7 +845,7 @@ private:
     response_.result(r.status);
     response_.set(http::field::server, "eventide");
     response_.set(http::field::content_type, r.content_type);
-    if (r.no_cache)
+    if (r.content_type.rfind("application/json", 0) != 0)
       response_.set(http::field::cache_control, "no-cache");
     if (!r.allow.empty())
       response_.set(http::field::allow, r.allow);
@@ -574,6 +898,9 @@ private:
     if (closed_)
       return;
     closed_ = true;
+    live_stream_.reset(); // ends a tap: it holds a reference to us
+    if (heartbeat_)
+      heartbeat_->cancel();
     sys_error ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
@@ -592,6 +919,15 @@ private:
   bool idle_ = false;
   bool stopping_ = false;
   bool closed_ = false;
+  // a streaming answer
+  bool live_ = false;
+  std::shared_ptr<reply_stream> live_stream_;
+  std::string stream_out_;     // framed chunks not yet written
+  std::string stream_sending_; // the chunks being written
+  bool stream_writing_ = false;
+  uint64_t stream_dropped_ = 0;
+  std::chrono::steady_clock::time_point last_stream_write_;
+  std::optional<asio::steady_timer> heartbeat_;
 };
 
 } // namespace
@@ -633,17 +969,24 @@ void http_api::shutdown(std::function<void()> done) {
   impl_->listener_->shutdown(std::move(done));
 }
 
-http_stats http_api::stats() const {
-  const auto& s = impl_->stats_;
-  const auto& l = *impl_->listener_;
-  http_stats out;
-  out.connections_accepted = l.connections_accepted();
-  out.connections_open = l.connections_open();
-  out.requests = s.requests;
-  out.responses_4xx = s.responses_4xx;
-  out.responses_5xx = s.responses_5xx;
-  out.accept_errors = l.accept_errors();
+front_counts http_api::impl::counters() const {
+  front_counts out;
+  if (options_.ingest_counters)
+    out.tcp = options_.ingest_counters();
+  const auto& l = *listener_;
+  out.http.connections_accepted = l.connections_accepted();
+  out.http.connections_open = l.connections_open();
+  out.http.requests = stats_.requests;
+  out.http.responses_4xx = stats_.responses_4xx;
+  out.http.responses_5xx = stats_.responses_5xx;
+  out.http.accept_errors = l.accept_errors();
+  out.http.body_bytes = stats_.body_bytes;
   return out;
 }
+
+http_stats http_api::stats() const {
+  return impl_->counters().http;
+}
+
 
 } // namespace eventide

@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "app/backend.hpp"
+#include "app/tcp_ingest.hpp"
 
 namespace eventide {
 
@@ -19,6 +20,9 @@ struct http_options {
   std::size_t max_event_bytes = 65536; // longest NDJSON line of a POST body
   std::chrono::seconds idle_timeout{
     60}; // keep-alive idle and slow-client bound
+  /// The TCP ingest's counters for /v1/stats and /metrics (any thread);
+  /// empty when there is no TCP listener.
+  std::function<ingest_stats()> ingest_counters;
 };
 
 /// Counters of the HTTP API, for /v1/stats and /metrics.
@@ -29,6 +33,7 @@ struct http_stats {
   uint64_t responses_4xx = 0;
   uint64_t responses_5xx = 0;
   uint64_t accept_errors = 0;
+  uint64_t body_bytes = 0; // request bodies read
 };
 
 /// The HTTP/1.1 API of DESIGN.md §5 (Boost.Beast): keep-alive, pipelined

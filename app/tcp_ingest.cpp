@@ -23,6 +23,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "app/latency_histogram.hpp"
 #include "app/line_framer.hpp"
 #include "app/listener.hpp"
 
@@ -82,6 +83,7 @@ public:
   backend& backend_;
   const ingest_options options_;
   atomic_stats stats_;
+  latency_histogram ack_latency_;
   const std::shared_ptr<listener<session>> listener_;
 };
 
@@ -113,6 +115,7 @@ private:
   /// One submitted chunk waiting for its result or for its turn to be acked.
   struct inflight_chunk {
     uint64_t line_count = 0;
+    std::chrono::steady_clock::time_point submitted;
     std::optional<outcome<chunk_result>> result;
     bool guessed = false; // a failure charged here without knowing its chunk
   };
@@ -121,12 +124,18 @@ private:
     // Why: results arrive on actor threads; hop onto our strand. The handler
     // keeps the session alive until the channel is released.
     auto executor = socket_.get_executor();
+    sys_error ec;
+    auto remote = socket_.remote_endpoint(ec);
+    auto peer = ec ? std::string{"unknown"}
+                   : remote.address().to_string() + ":"
+                       + std::to_string(remote.port());
     channel_ = owner_->backend_.open_channel(
       [self = shared_from_this(), executor](outcome<chunk_result> r) {
         asio::post(executor, [self, r = std::move(r)]() mutable {
           self->on_result(std::move(r));
         });
-      });
+      },
+      std::move(peer));
     do_read();
   }
 
@@ -212,7 +221,9 @@ private:
     auto chunk = framer_.take_chunk();
     if (chunk.line_count == 0)
       return;
-    pending_.emplace(chunk.first_seq, inflight_chunk{chunk.line_count, {}});
+    pending_.emplace(chunk.first_seq,
+                     inflight_chunk{chunk.line_count,
+                                    std::chrono::steady_clock::now(), {}});
     submitted_ = chunk.first_seq + chunk.line_count - 1;
     ++outstanding_;
     owner_->stats_.lines_submitted += chunk.line_count;
@@ -267,8 +278,10 @@ private:
   /// Answers the contiguous completed prefix: error lines, then one ack.
   void flush_acks() {
     auto before = acked_;
+    auto now = std::chrono::steady_clock::now();
     while (!pending_.empty() && pending_.begin()->second.result) {
       auto node = pending_.extract(pending_.begin());
+      owner_->ack_latency_.add(now - node.mapped().submitted);
       append_outcome(node.key(), node.mapped());
       acked_ = node.key() + node.mapped().line_count - 1;
     }
@@ -452,6 +465,7 @@ ingest_stats tcp_ingest::stats() const {
   out.chunks_failed = s.chunks_failed;
   out.client_errors = s.client_errors;
   out.accept_errors = l.accept_errors();
+  out.ack_latency = impl_->ack_latency_.snapshot();
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "app/backend.hpp"
+#include "app/latency_histogram.hpp"
 
 namespace eventide {
 
@@ -31,6 +32,7 @@ struct ingest_stats {
   uint64_t chunks_failed = 0;   // chunks the backend answered with a failure
   uint64_t client_errors = 0;   // resets, broken pipes, ...
   uint64_t accept_errors = 0;
+  latency_snapshot ack_latency; // from reading a chunk to its ack
 };
 
 /// The NDJSON-over-TCP listener of DESIGN.md §4: one session per connection

@@ -83,7 +83,8 @@ typename Inspector::result_type inspect(Inspector& f, apply_outcome& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shard_store_stats& x) {
   return f(caf::meta::type_name("shard_store_stats"), x.shard, x.keys,
-           x.bytes, x.events_applied, x.duplicates, x.rejected);
+           x.bytes, x.events_applied, x.duplicates, x.rejected, x.dedup_ids,
+           x.dedup_capacity);
 }
 
 /// The wire code for a failure between actors: a timeout means the engine

@@ -1,5 +1,7 @@
 #include "messages/messages.hpp"
 
+#include "messages/introspection.hpp"
+
 #include <caf/actor_system_config.hpp>
 #include <caf/error.hpp>
 #include <caf/sec.hpp>
@@ -22,6 +24,13 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<parser_stats>("eventide::parser_stats");
   cfg.add_message_type<apply_outcome>("eventide::apply_outcome");
   cfg.add_message_type<shard_store_stats>("eventide::shard_store_stats");
+  cfg.add_message_type<actor_info>("eventide::actor_info");
+  cfg.add_message_type<std::vector<actor_info>>(
+    "std::vector<eventide::actor_info>");
+  cfg.add_message_type<system_totals>("eventide::system_totals");
+  cfg.add_message_type<tap_record>("eventide::tap_record");
+  cfg.add_message_type<member_view>("eventide::member_view");
+  cfg.add_message_type<cluster_view>("eventide::cluster_view");
 }
 
 } // namespace eventide

@@ -7,7 +7,9 @@ packages=(
   g++ cmake ninja-build pkg-config
   libcaf-dev libboost1.81-dev libboost-json1.81-dev
   libspdlog-dev libcli11-dev doctest-dev libjemalloc-dev
-  python3 curl netcat-openbsd chromium
+  python3 curl netcat-openbsd
+  chromium    # the admin console's browser test (tests/browser/)
+  prometheus  # promtool checks the /metrics output in the tests
 )
 
 # The browser test's npm packages (tests/browser/package-lock.json), pinned

@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <chrono>
 #include <future>
+#include <map>
 #include <string>
 
 #include <caf/all.hpp>
@@ -11,6 +13,7 @@
 #include "actors/router.hpp"
 #include "actors/session.hpp"
 #include "actors/shard.hpp"
+#include "messages/introspection.hpp"
 #include "messages/messages.hpp"
 
 using namespace eventide;
@@ -45,9 +48,9 @@ struct engine_fixture {
     cfg.set("scheduler.max-threads", 2);
     sys = std::make_unique<caf::actor_system>(cfg);
     for (uint32_t i = 0; i < 4; ++i)
-      shards.push_back(spawn_shard(*sys, i, shard_limits{1000}));
+      shards.push_back(spawn_shard(*sys, i, shard_options{shard_limits{1000}}));
     parser = spawn_parser(*sys, 0, shards, input_limits{}, 5s);
-    router = spawn_router(*sys, shards, {parser}, 5s, 1h);
+    router = spawn_router(*sys, shards, {parser}, 5s, 1h, "test-node");
   }
 
   ~engine_fixture() {
@@ -170,13 +173,58 @@ TEST_CASE("a chunk is applied by the owning shards and queried by key") {
                [&](caf::error& e) { FAIL(f.sys->render(e)); });
     CHECK(existed);
     CHECK_FALSE(f.lookup("k3").found);
-    std::string stats;
+    system_totals stats;
     self->request(f.router, 5s, stats_atom::value)
-      .receive([&](std::string& s) { stats = s; },
+      .receive([&](system_totals& s) { stats = s; },
                [&](caf::error& e) { FAIL(f.sys->render(e)); });
-    CHECK(stats.find(R"("accepted":100)") != std::string::npos);
-    CHECK(stats.find(R"("keys":9)") != std::string::npos);
-    CHECK(stats.find(R"("missing_field":1)") != std::string::npos);
+    CHECK(stats.node == "test-node");
+    CHECK(stats.accepted == 100);
+    CHECK(stats.keys == 9);
+    CHECK(stats.rejected[static_cast<size_t>(error_code::missing_field)] == 1);
+    CHECK(stats.rejected_total() == 1);
+  }
+  SUBCASE("the router lists every actor and shows a shard in depth") {
+    caf::scoped_actor self{*f.sys};
+    std::vector<actor_info> all;
+    self->request(f.router, 5s, introspect_atom::value)
+      .receive([&](std::vector<actor_info>& v) { all = std::move(v); },
+               [&](caf::error& e) { FAIL(f.sys->render(e)); });
+    std::map<std::string, int> kinds;
+    uint64_t applied = 0;
+    uint64_t keys = 0;
+    const actor_info* busiest = nullptr;
+    for (auto& a : all) {
+      ++kinds[a.kind];
+      CHECK(a.node == "test-node");
+      CHECK(a.detail.empty());
+      if (a.kind != "shard")
+        continue;
+      applied += a.applied;
+      keys += a.keys;
+      if (!busiest || a.applied > busiest->applied)
+        busiest = &a;
+    }
+    CHECK(kinds["router"] == 1);
+    CHECK(kinds["parser"] == 1);
+    CHECK(kinds["shard"] == static_cast<int>(f.shards.size()));
+    CHECK(applied == 100);
+    CHECK(keys == 10);
+    CHECK(std::is_sorted(all.begin(), all.end(),
+                         [](auto& a, auto& b) { return a.id < b.id; }));
+    REQUIRE(busiest != nullptr);
+    actor_info deep;
+    self->request(f.router, 5s, introspect_atom::value, busiest->id)
+      .receive([&](actor_info& i) { deep = std::move(i); },
+               [&](caf::error& e) { FAIL(f.sys->render(e)); });
+    CHECK(deep.id == busiest->id);
+    CHECK(deep.shard == busiest->shard);
+    CHECK(deep.processed >= 1);
+    CHECK(deep.detail.find(R"("hot_keys":[{"key":"k)") != std::string::npos);
+    actor_info none;
+    self->request(f.router, 5s, introspect_atom::value, uint64_t{999999})
+      .receive([&](actor_info& i) { none = std::move(i); },
+               [&](caf::error& e) { FAIL(f.sys->render(e)); });
+    CHECK(none.id == 0);
   }
 }
 
@@ -203,7 +251,8 @@ TEST_CASE("a session reports a chunk its parser cannot answer as rejected") {
   caf::anon_send_exit(dead, caf::exit_reason::user_shutdown);
   std::promise<chunk_result> got;
   auto session = spawn_session(
-    *f.sys, dead, [&](chunk_result r) { got.set_value(std::move(r)); }, 1s);
+    *f.sys, dead, [&](chunk_result r) { got.set_value(std::move(r)); }, 1s,
+    "127.0.0.1:1");
   caf::anon_send(session, ingest_atom::value, ndjson("a\nb\nc\n", 7));
   auto fut = got.get_future();
   REQUIRE(fut.wait_for(10s) == std::future_status::ready);

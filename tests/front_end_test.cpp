@@ -116,7 +116,8 @@ public:
     result_handler handler_;
   };
 
-  std::unique_ptr<channel> open_channel(result_handler on_result) override {
+  std::unique_ptr<channel> open_channel(result_handler on_result,
+                                        std::string) override {
     return std::make_unique<fake_channel>(*this, std::move(on_result));
   }
 
@@ -148,8 +149,51 @@ public:
     later([done, existed] { done(existed); });
   }
 
-  void stats(std::function<void(outcome<std::string>)> done) override {
-    later([done] { done(std::string{"{\"events\":0}"}); });
+  void stats(std::function<void(outcome<eventide::system_totals>)> done)
+    override {
+    eventide::system_totals t;
+    t.node = "fake";
+    t.accepted = 7;
+    later([done, t] { done(t); });
+  }
+
+  void actors(std::function<void(outcome<std::vector<eventide::actor_info>>)>
+                done) override {
+    eventide::actor_info a;
+    a.id = 3;
+    a.name = "shard-0";
+    a.kind = "shard";
+    a.shard = 0;
+    later([done, a] { done(std::vector<eventide::actor_info>{a}); });
+  }
+
+  void actor(uint64_t id,
+             std::function<void(outcome<std::optional<eventide::actor_info>>)>
+               done) override {
+    std::optional<eventide::actor_info> found;
+    if (id == 3) {
+      found.emplace();
+      found->id = 3;
+      found->kind = "shard";
+      found->detail = "{\"hot_keys\":[]}";
+    }
+    later([done, found] { done(found); });
+  }
+
+  void cluster(std::function<void(outcome<eventide::cluster_view>)> done)
+    override {
+    eventide::cluster_view v;
+    v.self = "fake";
+    v.placement = {"fake", "fake"};
+    later([done, v] { done(v); });
+  }
+
+  void open_tap(tap_request, tap_sink,
+                std::function<void(outcome<std::shared_ptr<tap_handle>>)>
+                  opened) override {
+    later([opened] {
+      opened(failure{error_code::unavailable, "the fake cannot tap"});
+    });
   }
 
   void ready(std::function<void(outcome<bool>)> done) override {
@@ -773,7 +817,10 @@ TEST_SUITE("front_end") {
     client c{s.api.local_endpoint()};
     auto stats = round_trip(c, request_text("GET", "/v1/stats"));
     CHECK(stats.result() == http::status::ok);
-    CHECK(stats.body() == "{\"events\":0}");
+    auto body = boost::json::parse(stats.body()).as_object();
+    CHECK(body.at("accepted").as_int64() == 7);
+    CHECK(body.at("node").as_string() == "fake");
+    CHECK(body.at("ingest").as_object().contains("inflight_events"));
     auto health = round_trip(c, request_text("GET", "/healthz"));
     CHECK(health.result() == http::status::ok);
     CHECK(str(body_of(health).at("status")) == "ok");

@@ -94,7 +94,7 @@ function el(tag, attrs, ...children) {
 
 /// Sets a number's text and its raw value (data-value, read by tests).
 function setNumber(node, value, text) {
-  node.classList.remove("unavailable");
+  node.classList.remove("unavailable", "quiet");
   node.dataset.value = value == null ? "" : String(value);
   node.textContent = text;
 }
@@ -103,6 +103,12 @@ function setUnavailable(node) {
   node.dataset.value = "";
   node.textContent = "unavailable";
   node.classList.add("unavailable");
+}
+
+/// A number with nothing to show right now (no acks in the interval).
+function setQuiet(node, text) {
+  setNumber(node, null, text);
+  node.classList.add("quiet");
 }
 
 // -- HTTP ---------------------------------------------------------------
@@ -141,6 +147,7 @@ const state = {
   selected: null,       // actor id shown in the detail pane
   histogram: null,      // last latency histogram delta drawn
   heatMetric: "rate",
+  hoveredShard: null,   // shard whose numbers the heat map's footer shows
   node: null,
 };
 
@@ -244,8 +251,9 @@ function renderLatency(stats, prev) {
   }
   const d = histogramDelta(lat, prev && prev.ack_latency);
   if (!d || d.count <= 0) {
-    for (const id of ["stat-p50", "stat-p99", "lat-p50", "lat-p99", "lat-mean"])
-      setNumber($(id), null, "idle");
+    for (const id of ["stat-p50", "lat-p50", "lat-p99", "lat-mean"])
+      setQuiet($(id), "idle");
+    setQuiet($("stat-p99"), "");
     setNumber($("lat-count"), 0, "0");
     drawHistogram(d);
     return;
@@ -700,7 +708,7 @@ function renderHeatmap() {
   if (map.children.length !== shards || !map.children[0].classList.contains("cell")) {
     map.replaceChildren(...Array.from({ length: shards }, (_, i) => el("div", {
       class: "cell", "data-testid": "shard-cell", "data-shard": i,
-      onmouseenter: () => showShard(i), onclick: () => {
+      onmouseenter: () => { state.hoveredShard = i; showShard(i); }, onclick: () => {
         const a = shardActors().get(i);
         if (a) selectActor(a.id);
       },
@@ -724,6 +732,7 @@ function renderHeatmap() {
       ? `shard ${i} · ${fmtInt(a.keys)} keys · ${fmtRate(a.rate)} events/s · ${a.busy == null ? "—" : (a.busy * 100).toFixed(1) + "%"} busy · mailbox ${fmtInt(a.mailbox)}`
       : `shard ${i} · no data`;
   }
+  if (state.hoveredShard != null && state.hoveredShard < shards) showShard(state.hoveredShard);
 }
 
 function showShard(i) {
@@ -817,10 +826,10 @@ function tapLine(obj) {
   if (obj.heartbeat != null) return { cls: "meta", text: `♥ ${fmtTime(obj.heartbeat)}` };
   if (obj.dropped != null) return { cls: "meta", text: `… ${fmtInt(obj.dropped)} events not sampled` };
   const t = new Date(obj.t_ms).toLocaleTimeString(undefined, { hour12: false });
-  const err = obj.error ? ` ${obj.error}` : "";
+  const outcome = obj.error ? `${obj.outcome} (${obj.error})` : obj.outcome;
   return {
     cls: obj.outcome,
-    text: `${t}  s${obj.shard} #${obj.seq ?? "-"}  ${obj.op || ""} ${obj.key || ""}  id=${obj.id || ""}  ${obj.outcome}${err}`,
+    text: `${t}  ${outcome}  ${obj.op || ""} ${obj.key || ""}  id=${obj.id || ""}  shard ${obj.shard} #${obj.seq ?? "-"}`,
   };
 }
 

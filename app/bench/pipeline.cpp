@@ -169,7 +169,7 @@ actor_result run_actors(const pipeline_options& o,
   std::vector<caf::actor> shards;
   auto per_shard = (o.dedup_window + o.shards - 1) / o.shards;
   for (uint32_t s = 0; s < o.shards; ++s)
-    shards.push_back(spawn_shard(sys, s, shard_limits{per_shard}));
+    shards.push_back(spawn_shard(sys, s, shard_options{shard_limits{per_shard}}));
   std::vector<caf::actor> parsers;
   for (uint32_t p = 0; p < o.parsers; ++p)
     parsers.push_back(spawn_parser(sys, p, shards, input_limits{},

@@ -60,6 +60,8 @@ eventide::engine_config engine_config_of(const eventide::server_options& o) {
   cfg.limits.max_event_bytes = o.limits_max_event_bytes;
   cfg.limits.max_depth = o.limits_max_depth;
   cfg.dedup_window = o.dedup_window;
+  cfg.slow_batch = std::chrono::milliseconds(o.log_slow_batch_ms);
+  cfg.node_name = o.cluster_node_name;
   return cfg;
 }
 
@@ -78,9 +80,12 @@ int run(const eventide::server_options& opts) {
       ioc, resolve(ioc, opts.ingest_listen), engine,
       eventide::ingest_options{opts.ingest_max_inflight,
                                opts.limits_max_event_bytes});
+    eventide::http_options http_opts;
+    http_opts.max_body = opts.http_max_body;
+    http_opts.max_event_bytes = opts.limits_max_event_bytes;
+    http_opts.ingest_counters = [tcp = ingest.get()] { return tcp->stats(); };
     http = std::make_unique<eventide::http_api>(
-      ioc, resolve(ioc, opts.http_listen), engine,
-      eventide::http_options{opts.http_max_body, opts.limits_max_event_bytes});
+      ioc, resolve(ioc, opts.http_listen), engine, std::move(http_opts));
   } catch (const std::exception& e) {
     spdlog::error("cannot listen: {}", e.what());
     engine.stop();
@@ -88,6 +93,18 @@ int run(const eventide::server_options& opts) {
   }
   ingest->start();
   http->start();
+  engine.add_listener("tcp-listener", to_text(ingest->local_endpoint()),
+                      [tcp = ingest.get()] {
+                        auto s = tcp->stats();
+                        return eventide::listener_counts{
+                          s.connections_accepted, s.connections_open};
+                      });
+  engine.add_listener("http-listener", to_text(http->local_endpoint()),
+                      [api = http.get()] {
+                        auto s = api->stats();
+                        return eventide::listener_counts{
+                          s.connections_accepted, s.connections_open};
+                      });
   spdlog::info("listening ingest={} http={}", to_text(ingest->local_endpoint()),
                to_text(http->local_endpoint()));
 
@@ -112,6 +129,7 @@ int run(const eventide::server_options& opts) {
   ioc.run();
   for (auto& t : io_threads)
     t.join();
+  engine.remove_listeners(); // their probes read the front ends' counters
   ingest.reset();
   http.reset();
   engine.stop();

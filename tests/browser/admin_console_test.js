@@ -306,10 +306,15 @@ async function run(opts, server, context) {
     await page.selectOption("#tap-mode", "key");
     await page.fill('[data-testid="tap-target"]', PROBE_KEY);
     await page.click('[data-testid="tap-start"]');
-    const lines = await eventually(() => page.$$eval('[data-testid="tap-lines"] li', (l) => l.length), 8000);
-    check(lines >= 2, "tap pane streams lines for the probe key", lines);
+    const count = () => page.$$eval('[data-testid="tap-lines"] li', (l) => l.length);
+    await eventually(async () => (await count()) >= 3, 8000);
+    const lines = await count();
+    check(lines >= 3, "tap pane streams lines for the probe key", lines);
+    const probe = await page.$$eval('[data-testid="tap-lines"] li', (l) => l.map((x) => x.textContent));
+    check(probe.slice(0, -1).every((t) => t.includes(PROBE_KEY)), "tap lines are the probe key's events", probe[0]);
   }
   // The picture is taken under load, with a shard, a key and the tap open.
+  await prepareScreenshot(page, api);
   await page.waitForTimeout(Math.max(0, loadStart + (loadSeconds - 2) * 1000 - Date.now()));
   await screenshotUnderLoad(opts, page, api);
   const sent = await load;
@@ -401,8 +406,9 @@ async function screenshot(opts, page, name) {
   return shot;
 }
 
-async function screenshotUnderLoad(opts, page, api) {
+async function prepareScreenshot(page, api) {
   if (api.actors) {
+    await page.selectOption('[data-testid="actor-kind"]', "shard");
     await page.click('#actor-head th[data-key="applied"]');
     await page.click('[data-testid="actor-rows"] tr:first-child');
     await page.waitForSelector('[data-testid="hot-keys"]', { timeout: 3000 }).catch(() => {});
@@ -410,6 +416,9 @@ async function screenshotUnderLoad(opts, page, api) {
   await page.fill('[data-testid="key-input"]', "user:3");
   await page.click('[data-testid="key-submit"]');
   await page.waitForSelector('[data-testid="key-result"][data-state]', { timeout: 3000 }).catch(() => {});
+}
+
+async function screenshotUnderLoad(opts, page, api) {
   await page.hover('[data-testid="shard-cell"][data-shard="3"]');
   const shot = await screenshot(opts, page, "admin-console.png");
   if (opts.docs) {
@@ -419,6 +428,7 @@ async function screenshotUnderLoad(opts, page, api) {
     console.log("copied to " + docs);
   }
   if (api.actors) { // back to the defaults the checks expect
+    await page.selectOption('[data-testid="actor-kind"]', "");
     await page.click('#actor-head th[data-key="id"]');
     if (await page.$eval('#actor-head th[data-key="id"] .arrow', (e) => e.textContent) !== "▲")
       await page.click('#actor-head th[data-key="id"]');
