@@ -24,7 +24,8 @@ struct tap_sub {
   double rate = 100;
   double tokens = 0;
   std::chrono::steady_clock::time_point refilled;
-  uint64_t dropped = 0;
+  uint64_t dropped = 0; // sampled away since the last note
+  std::chrono::steady_clock::time_point last_note{};
 
   bool take(std::chrono::steady_clock::time_point now) {
     std::chrono::duration<double> dt = now - refilled;
@@ -46,6 +47,7 @@ struct shard_state {
   shard_options options;
   actor_meter meter;
   std::vector<tap_sub> taps; // empty almost always: costs one branch
+  bool note_scheduled = false; // a tick will report dropped tap records
   uint64_t slow_batches = 0; // since the last slow-batch log line
   std::chrono::steady_clock::time_point slow_logged{};
 };
@@ -56,6 +58,34 @@ int64_t wall_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
     .count();
+}
+
+constexpr auto drop_note_interval = std::chrono::seconds(1);
+
+/// Tells each tap how many records its rate limit dropped: at most one note
+/// per tap per second; what is left waits for a tick (`due`).
+void send_drop_notes(shard_actor self, bool due) {
+  auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
+  bool pending = false;
+  for (auto& tap : st.taps) {
+    if (tap.dropped == 0)
+      continue;
+    if (!due && now - tap.last_note < drop_note_interval) {
+      pending = true;
+      continue;
+    }
+    tap_record note;
+    note.t_ms = wall_ms();
+    note.shard = st.index;
+    note.dropped = std::exchange(tap.dropped, 0);
+    tap.last_note = now;
+    self->send(tap.sink, tap_atom::value, note);
+  }
+  if (pending && !st.note_scheduled) {
+    st.note_scheduled = true;
+    self->delayed_send(self, drop_note_interval, tick_atom::value);
+  }
 }
 
 /// Applies a batch while someone taps this shard: event by event, so that
@@ -98,15 +128,7 @@ apply_outcome apply_tapped(shard_actor self, std::vector<event>& events) {
     }
     ev = std::move(one[0]);
   }
-  for (auto& tap : st.taps) {
-    if (tap.dropped == 0 || tap.tokens < 1)
-      continue;
-    tap_record note;
-    note.t_ms = t_ms;
-    note.shard = st.index;
-    note.dropped = std::exchange(tap.dropped, 0);
-    self->send(tap.sink, tap_atom::value, note);
-  }
+  send_drop_notes(self, false);
   return total;
 }
 
@@ -225,6 +247,10 @@ caf::behavior shard_impl(shard_actor self, uint32_t index,
     },
     [=](tap_atom, caf::actor& sink, std::string& key, uint32_t rate) {
       add_tap(self, std::move(sink), std::move(key), rate);
+    },
+    [=](tick_atom) {
+      self->state.note_scheduled = false;
+      send_drop_notes(self, true);
     },
   };
 }
