@@ -287,6 +287,7 @@ async function run(opts, server, context) {
   const loadSeconds = opts.docs ? DOCS_LOAD_SECONDS : LOAD_SECONDS;
   const loadStart = Date.now();
   const load = streamEvents(server, loadSeconds);
+  load.catch(() => {}); // awaited below; a failure must not crash the process first
   // While the load runs: the rate tile and the chart move.
   const sawRate = await eventually(async () => Number(await valueOf(page, "stat-rate")) > 0, 8000);
   check(sawRate, "ingest rate is shown while events stream in");
@@ -507,7 +508,7 @@ async function main() {
     });
     await run(opts, server, context);
   } catch (e) {
-    check(false, "test ran to the end", e && e.stack || e);
+    check(false, "test ran to the end", (e && e.stack || e) + "\n--- server stderr ---\n" + server.tail());
   } finally {
     if (context) await context.close().catch(() => {});
     if (!server.exit) {
