@@ -69,6 +69,14 @@ public:
   /// Bytes held by the ring and the index table.
   std::size_t bytes() const;
 
+  /// Calls `f` with every remembered fingerprint, oldest first (inserting
+  /// them in this order into an empty window rebuilds this one).
+  template <class F>
+  void for_each_oldest_first(F&& f) const {
+    for (std::size_t i = 0; i < size_; ++i)
+      f(ring_[(oldest_ + i) % size_]);
+  }
+
 private:
   static constexpr uint64_t empty_slot = 0;
 

@@ -217,7 +217,11 @@ caf::result<bool> on_ready(router_actor self) {
   };
   for (auto& shard : self->state.shards)
     self->request(shard, self->state.query_timeout, ready_atom::value)
-      .then([finish_one](bool) mutable { finish_one(); },
+      .then(
+        [finish_one, ok](bool answer) mutable {
+          *ok = *ok && answer; // a shard whose storage fails is not ready
+          finish_one();
+        },
             [finish_one, ok](caf::error&) mutable {
               *ok = false;
               finish_one();

@@ -1,6 +1,7 @@
 #include "actors/shard.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include <boost/json.hpp>
 #include <caf/all.hpp>
@@ -9,6 +10,8 @@
 #include "actors/actor_meter.hpp"
 #include "messages/introspection.hpp"
 #include "messages/messages.hpp"
+#include "messages/serialization.hpp"
+#include "messages/storage.hpp"
 
 namespace eventide {
 
@@ -50,6 +53,12 @@ struct shard_state {
   bool note_scheduled = false; // a tick will report dropped tap records
   uint64_t slow_batches = 0; // since the last slow-batch log line
   std::chrono::steady_clock::time_point slow_logged{};
+  // durability
+  uint64_t next_seq = 1; // of the next batch to persist
+  bool failing = false;  // storage refused a batch: answer unavailable
+  std::string failing_detail;
+  std::map<uint64_t, std::string> unwritten; // seq -> batch bytes
+  bool retry_scheduled = false;
 };
 
 using shard_actor = caf::stateful_actor<shard_state>*;
@@ -147,7 +156,102 @@ void note_slow_batch(shard_state& st, std::size_t events,
   st.slow_logged = now;
 }
 
-apply_outcome on_apply(shard_actor self, event_batch& batch) {
+/// Every event of `events` rejected with `code` (nothing was applied, or
+/// what was applied is not durable and must not be acknowledged).
+apply_outcome all_rejected(const std::vector<event>& events, error_code code,
+                           const std::string& detail) {
+  apply_outcome out;
+  out.rejected.reserve(events.size());
+  for (const auto& ev : events)
+    out.rejected.push_back({ev.seq, ev.id, code, detail});
+  return out;
+}
+
+apply_outcome apply_in_memory(shard_actor self, event_batch& batch);
+
+void schedule_retry(shard_actor self);
+
+/// Storage refused batch `seq`: keep it for a re-send and stop
+/// acknowledging until every kept batch is written.
+void storage_failed(shard_actor self, uint64_t seq, std::string bytes,
+                    const std::string& why) {
+  auto& st = self->state;
+  if (!st.failing)
+    st.meter.note_error(error_code::unavailable, why);
+  st.failing = true;
+  st.failing_detail = "storage is failing: " + why;
+  st.unwritten.emplace(seq, std::move(bytes));
+  schedule_retry(self);
+}
+
+constexpr auto retry_interval = std::chrono::seconds(1);
+
+void schedule_retry(shard_actor self) {
+  auto& st = self->state;
+  if (st.retry_scheduled)
+    return;
+  st.retry_scheduled = true;
+  self->delayed_send(self, retry_interval, flush_atom::value);
+}
+
+/// Re-sends the unwritten batches in order; the shard acknowledges again
+/// once storage took all of them.
+void retry_unwritten(shard_actor self) {
+  auto& st = self->state;
+  st.retry_scheduled = false;
+  if (st.unwritten.empty())
+    return;
+  auto pending = std::make_shared<std::size_t>(st.unwritten.size());
+  for (auto& [seq, bytes] : st.unwritten) {
+    self
+      ->request(st.options.storage, caf::infinite, append_atom::value,
+                st.index, seq, bytes)
+      .then(
+        [self, pending](uint64_t written) {
+          self->state.unwritten.erase(written);
+          if (--*pending == 0 && self->state.unwritten.empty()) {
+            self->state.failing = false;
+            spdlog::info("shard {}: storage took every kept batch; "
+                         "acknowledging again",
+                         self->state.index);
+          }
+        },
+        [self, pending](caf::error&) {
+          if (--*pending == 0)
+            schedule_retry(self);
+        });
+  }
+}
+
+/// Applies a batch; with storage, answers once it is durable.
+caf::result<apply_outcome> on_apply(shard_actor self, event_batch& batch) {
+  auto& st = self->state;
+  if (!st.options.storage)
+    return apply_in_memory(self, batch);
+  if (st.failing)
+    return all_rejected(batch.events, error_code::unavailable,
+                        st.failing_detail);
+  // Encoded before applying: apply may move values out of the events.
+  auto bytes = to_bytes(batch.events);
+  auto seq = st.next_seq++;
+  auto out = apply_in_memory(self, batch);
+  auto rp = self->make_response_promise<apply_outcome>();
+  self
+    ->request(st.options.storage, caf::infinite, append_atom::value, st.index,
+              seq, bytes)
+    .then([rp, out](uint64_t) mutable { rp.deliver(std::move(out)); },
+          [self, rp, seq, bytes](caf::error& err) mutable {
+            auto why = self->system().render(err);
+            std::vector<event> events;
+            from_bytes(bytes, events);
+            storage_failed(self, seq, std::move(bytes), why);
+            rp.deliver(all_rejected(events, error_code::unavailable,
+                                    "not stored: " + why));
+          });
+  return rp;
+}
+
+apply_outcome apply_in_memory(shard_actor self, event_batch& batch) {
   auto& st = self->state;
   auto t0 = std::chrono::steady_clock::now();
   auto out = st.taps.empty() ? st.store.apply(batch.events)
@@ -218,7 +322,10 @@ caf::behavior shard_impl(shard_actor self, uint32_t index,
                          shard_options options) {
   auto& st = self->state;
   st.index = index;
-  st.store = shard_store{index, options.limits};
+  st.store = options.recovered ? std::move(*options.recovered)
+                               : shard_store{index, options.limits};
+  options.recovered.reset();
+  st.next_seq = options.next_seq;
   st.options = options;
   self->set_down_handler([self](const caf::down_msg& down) {
     std::erase_if(self->state.taps, [&](const tap_sub& tap) {
@@ -226,7 +333,7 @@ caf::behavior shard_impl(shard_actor self, uint32_t index,
     });
   });
   return {
-    [=](apply_atom, event_batch& batch) -> apply_outcome {
+    [=](apply_atom, event_batch& batch) -> caf::result<apply_outcome> {
       return self->state.meter.measure([&] { return on_apply(self, batch); });
     },
     [=](lookup_atom, const std::string& key) -> key_reply {
@@ -241,7 +348,18 @@ caf::behavior shard_impl(shard_actor self, uint32_t index,
       return self->state.meter.measure([&] { return self->state.store.erase(key); });
     },
     [=](stats_atom) -> shard_store_stats { return self->state.store.stats(); },
-    [=](ready_atom) -> bool { return true; },
+    [=](ready_atom) -> bool { return !self->state.failing; },
+    [=](snapshot_atom) {
+      // Storage asks: the state after every batch so far (some of which
+      // may still be on their way to the log: the snapshot covers them).
+      self->state.meter.measure([&] {
+        auto& st = self->state;
+        auto seq = st.next_seq - 1;
+        self->send(st.options.storage, snapshot_atom::value, st.index, seq,
+                   to_bytes(st.store.snapshot(seq)));
+      });
+    },
+    [=](flush_atom) { retry_unwritten(self); },
     [=](introspect_atom, bool deep) -> actor_info {
       return introspect(self, deep);
     },

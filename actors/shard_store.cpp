@@ -200,6 +200,71 @@ shard_store_stats shard_store::stats() const {
   return result;
 }
 
+shard_snapshot shard_store::snapshot(uint64_t seq) const {
+  shard_snapshot snap;
+  snap.shard = index_;
+  snap.seq = seq;
+  snap.records.reserve(records_.size());
+  for (const auto& rec : records_) {
+    auto& out = snap.records.emplace_back();
+    out.key = rec.key;
+    out.events = rec.events;
+    out.version = rec.version;
+    out.first_ts = rec.first_ts;
+    out.last_ts = rec.last_ts;
+    out.fields.reserve(rec.fields.size());
+    for (const auto& f : rec.fields) {
+      auto& field = out.fields.emplace_back();
+      field.name = f.name;
+      if (auto* i = std::get_if<int64_t>(&f.val)) {
+        field.type = 0;
+        field.integer = *i;
+      } else if (auto* d = std::get_if<double>(&f.val)) {
+        field.type = 1;
+        field.real = *d;
+      } else {
+        field.type = 2;
+        field.raw = std::get<std::string>(f.val);
+      }
+    }
+  }
+  snap.dedup.reserve(window_.size() * 2);
+  window_.for_each_oldest_first([&](const fingerprint& fp) {
+    snap.dedup.push_back(fp.lo);
+    snap.dedup.push_back(fp.hi);
+  });
+  snap.events_applied = events_applied_;
+  snap.duplicates = duplicates_;
+  snap.rejected = rejected_;
+  return snap;
+}
+
+void shard_store::restore(const shard_snapshot& snap) {
+  *this = shard_store{index_, shard_limits{window_.capacity()}};
+  for (const auto& in : snap.records) {
+    auto& rec = create(in.key, hash_key(in.key), in.fields.size());
+    rec.events = in.events;
+    rec.version = in.version;
+    rec.first_ts = in.first_ts;
+    rec.last_ts = in.last_ts;
+    for (const auto& f : in.fields) {
+      value v;
+      if (f.type == 0)
+        v = f.integer;
+      else if (f.type == 1)
+        v = f.real;
+      else
+        v = f.raw;
+      write_field(rec, f.name, std::move(v));
+    }
+  }
+  for (std::size_t i = 0; i + 1 < snap.dedup.size(); i += 2)
+    window_.insert(fingerprint{snap.dedup[i], snap.dedup[i + 1]});
+  events_applied_ = snap.events_applied;
+  duplicates_ = snap.duplicates;
+  rejected_ = snap.rejected;
+}
+
 std::vector<std::pair<std::string, uint64_t>>
 shard_store::hottest(std::size_t n) const {
   std::vector<const record*> top;

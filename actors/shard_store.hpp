@@ -12,6 +12,7 @@
 #include "actors/dedup_window.hpp"
 #include "messages/error_code.hpp"
 #include "messages/event.hpp"
+#include "messages/storage.hpp"
 
 namespace eventide {
 
@@ -60,6 +61,12 @@ public:
 
   /// Counters and sizes; `bytes` is an estimate kept up to date per event.
   shard_store_stats stats() const;
+
+  /// The whole state as a snapshot taken after batch `seq` (durability).
+  shard_snapshot snapshot(uint64_t seq) const;
+
+  /// Replaces the state with `snap` (on recovery, before any apply).
+  void restore(const shard_snapshot& snap);
 
   /// The `n` keys with the most applied events, most first (a scan of the
   /// shard: for the admin console, not for the hot path).

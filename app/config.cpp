@@ -145,6 +145,15 @@ void declare_options(CLI::App& app, server_options& o) {
   add("storage.data-dir", o.storage_data_dir, "where shards keep their data");
   add("storage.fsync", o.storage_fsync, "always, batch or none")
     ->check(CLI::IsMember({"always", "batch", "none"}));
+  add("storage.fsync-interval-ms", o.storage_fsync_interval_ms,
+      "fsync=batch: longest wait of an ack for the shared fsync")
+    ->check(CLI::Range(1u, 1000u));
+  add("storage.segment-bytes", o.storage_segment_bytes,
+      "size at which a WAL segment is closed and a new one begun")
+    ->check(CLI::Range(uint64_t{1} << 16, uint64_t{1} << 34));
+  add("storage.snapshot-bytes", o.storage_snapshot_bytes,
+      "WAL bytes written between two rounds of shard snapshots")
+    ->check(CLI::Range(uint64_t{1} << 16, uint64_t{1} << 40));
   add("log.level", o.log_level, "trace, debug, info, warn, error or off")
     ->check(
       CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -311,7 +320,11 @@ std::string describe(const server_options& o) {
       << " limits.max-event-bytes=" << o.limits_max_event_bytes
       << " limits.max-depth=" << o.limits_max_depth
       << " dedup.window=" << o.dedup_window
-      << " storage.mode=" << o.storage_mode
+      << " storage.mode=" << o.storage_mode;
+  if (o.storage_mode == "disk")
+    out << " storage.data-dir=" << o.storage_data_dir
+        << " storage.fsync=" << o.storage_fsync;
+  out
       << " log.level=" << o.log_level << " log.format=" << o.log_format
       << " cluster.node-name=" << o.cluster_node_name;
   return out.str();

@@ -30,6 +30,9 @@ struct server_options {
   std::string storage_mode = "disk";
   std::string storage_data_dir = "./data";
   std::string storage_fsync = "batch";
+  uint32_t storage_fsync_interval_ms = 2;
+  uint64_t storage_segment_bytes = 64ull << 20;
+  uint64_t storage_snapshot_bytes = 256ull << 20;
   std::string log_level = "info";
   std::string log_format = "text";
   uint32_t log_slow_batch_ms = 250;

@@ -1,6 +1,11 @@
 #include "app/engine.hpp"
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/wal_log.hpp"
+#include "messages/serialization.hpp"
+#include "messages/storage.hpp"
 
 #include "actors/listener_probe.hpp"
 #include "actors/parser.hpp"
@@ -75,19 +80,110 @@ caf::behavior tap_sink_impl(caf::event_based_actor*,
   };
 }
 
+/// What recovery hands to the shards and the storage actor.
+struct recovered_state {
+  std::vector<std::shared_ptr<shard_store>> stores;
+  std::vector<uint64_t> next_seq;
+  std::vector<wal_segment> segments;
+};
+
+/// Loads each shard's snapshot and replays the WAL after it; logs what it
+/// found. Throws std::runtime_error when the data dir cannot be used.
+recovered_state recover(const storage_options& so, shard_limits limits) {
+  auto t0 = std::chrono::steady_clock::now();
+  open_data_dir(so.dir, so.shards);
+  recovered_state out;
+  std::vector<uint64_t> from(so.shards, 0);
+  uint64_t snapshots = 0;
+  for (uint32_t s = 0; s < so.shards; ++s) {
+    auto store = std::make_shared<shard_store>(s, limits);
+    auto bytes = read_snapshot_file(so.dir, s);
+    if (!bytes.empty()) {
+      shard_snapshot snap;
+      try {
+        from_bytes(bytes, snap);
+      } catch (const std::exception& e) {
+        throw std::runtime_error("snapshot of shard " + std::to_string(s)
+                                 + " in " + so.dir + ": " + e.what());
+      }
+      if (snap.shard != s)
+        throw std::runtime_error("snapshot file of shard " + std::to_string(s)
+                                 + " holds shard "
+                                 + std::to_string(snap.shard));
+      store->restore(snap);
+      from[s] = snap.seq;
+      ++snapshots;
+    }
+    out.stores.push_back(std::move(store));
+  }
+  std::vector<event> events;
+  auto wal = recover_wal(
+    so.dir, so.shards, from,
+    [&](uint32_t shard, uint64_t seq, std::string_view batch) {
+      events.clear();
+      try {
+        from_bytes(batch, events);
+      } catch (const std::exception& e) {
+        throw std::runtime_error("WAL batch " + std::to_string(seq)
+                                 + " of shard " + std::to_string(shard)
+                                 + ": " + e.what());
+      }
+      out.stores[shard]->apply(events);
+    });
+  if (wal.truncated_bytes > 0)
+    spdlog::warn("recovery: cut {} bytes of a torn tail ({}) off {}",
+                 wal.truncated_bytes, wal.truncated_reason,
+                 wal.truncated_file);
+  out.next_seq.resize(so.shards);
+  for (uint32_t s = 0; s < so.shards; ++s)
+    out.next_seq[s] = wal.last_seq[s] + 1;
+  out.segments = std::move(wal.segments);
+  uint64_t keys = 0;
+  uint64_t applied = 0;
+  for (auto& store : out.stores) {
+    auto st = store->stats();
+    keys += st.keys;
+    applied += st.events_applied;
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - t0)
+              .count();
+  spdlog::info("recovered {} keys and {} applied events from {} ({} "
+               "snapshots, {} log batches) in {} ms",
+               keys, applied, so.dir, snapshots, wal.replayed, ms);
+  return out;
+}
+
 } // namespace
 
 engine::engine(caf::actor_system& sys, engine_config cfg)
   : sys_(sys), cfg_(cfg) {
   auto per_shard = (cfg.dedup_window + cfg.shards - 1) / cfg.shards;
-  for (uint32_t i = 0; i < cfg.shards; ++i)
-    shards_.push_back(spawn_shard(
-      sys, i, shard_options{shard_limits{per_shard}, cfg.slow_batch}));
+  recovered_state rec;
+  if (cfg.durable) {
+    cfg.storage.shards = cfg.shards;
+    rec = recover(cfg.storage, shard_limits{per_shard});
+    storage_ = spawn_storage(sys, cfg.storage, std::move(rec.segments),
+                             rec.next_seq);
+  }
+  for (uint32_t i = 0; i < cfg.shards; ++i) {
+    shard_options so{shard_limits{per_shard}, cfg.slow_batch};
+    if (cfg.durable) {
+      so.storage = storage_;
+      so.recovered = std::move(rec.stores[i]);
+      so.next_seq = rec.next_seq[i];
+    }
+    shards_.push_back(spawn_shard(sys, i, std::move(so)));
+  }
+  if (storage_)
+    caf::anon_send(storage_, join_atom::value, shards_);
   for (uint32_t i = 0; i < cfg.parsers; ++i)
     parsers_.push_back(
       spawn_parser(sys, i, shards_, cfg.limits, cfg.request_timeout));
   router_ = spawn_router(sys, shards_, parsers_, cfg.query_timeout,
                          cfg.summary_interval, cfg.node_name);
+  if (storage_)
+    caf::anon_send(router_, join_atom::value, storage_);
 }
 
 engine::~engine() {
@@ -101,6 +197,9 @@ void engine::stop() {
     caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
   for (auto& s : shards_)
     caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+  if (storage_)
+    caf::anon_send_exit(storage_, caf::exit_reason::user_shutdown);
+  storage_ = nullptr;
   remove_listeners();
   router_ = nullptr;
   parsers_.clear();

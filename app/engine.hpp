@@ -11,6 +11,7 @@
 
 #include "actors/event_codec.hpp"
 #include "actors/listener_probe.hpp"
+#include "actors/storage.hpp"
 #include "app/backend.hpp"
 
 namespace eventide {
@@ -26,6 +27,10 @@ struct engine_config {
   caf::timespan summary_interval = std::chrono::seconds(10);
   caf::timespan slow_batch = std::chrono::milliseconds(250);
   std::string node_name = "standalone";
+  /// Durability: with `durable`, shards recover from and persist to
+  /// `storage.dir` (storage.mode=disk); otherwise memory only.
+  bool durable = false;
+  storage_options storage;
 };
 
 /// The actor side of eventide: spawns shards, parse actors and the router,
@@ -79,6 +84,7 @@ private:
   std::vector<caf::actor> parsers_;
   caf::actor router_;
   std::vector<caf::actor> probes_; // listener probes
+  caf::actor storage_;
   std::atomic<uint64_t> next_parser_{0};
 };
 

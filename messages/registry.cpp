@@ -25,8 +25,6 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<apply_outcome>("eventide::apply_outcome");
   cfg.add_message_type<shard_store_stats>("eventide::shard_store_stats");
   cfg.add_message_type<actor_info>("eventide::actor_info");
-  cfg.add_message_type<std::vector<actor_info>>(
-    "std::vector<eventide::actor_info>");
   cfg.add_message_type<system_totals>("eventide::system_totals");
   cfg.add_message_type<tap_record>("eventide::tap_record");
   cfg.add_message_type<member_view>("eventide::member_view");

@@ -1,9 +1,13 @@
+#include <stdlib.h>
+
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
 
 #include "actors/wal_format.hpp"
+#include "actors/wal_log.hpp"
 
 using namespace eventide;
 
@@ -112,6 +116,83 @@ TEST_CASE("the callback can stop the scan") {
   CHECK(seen == 2);
   CHECK(r.how == scan_result::end::clean);
   CHECK(r.records == 2);
+}
+
+}
+
+namespace {
+
+struct temp_dir {
+  std::string path;
+  temp_dir() {
+    char tmpl[] = "/tmp/eventide-wal-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~temp_dir() {
+    std::filesystem::remove_all(path);
+  }
+};
+
+std::size_t segment_files(const std::string& dir) {
+  std::size_t n = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir + "/wal"))
+    n += e.path().extension() == ".log";
+  return n;
+}
+
+} // namespace
+
+TEST_SUITE("wal_log") {
+
+TEST_CASE("batches written across segments are replayed in order; "
+          "snapshots let old segments go") {
+  temp_dir d;
+  open_data_dir(d.path, 2);
+  {
+    wal_log log{d.path, 2, 1024, {}};
+    for (uint64_t seq = 1; seq <= 40; ++seq) {
+      log.add(seq % 2, seq, std::string(100, static_cast<char>('a' + seq % 26)));
+      log.flush(seq % 3 == 0);
+    }
+    CHECK(segment_files(d.path) > 3);
+  }
+  std::vector<std::pair<uint32_t, uint64_t>> seen;
+  auto rec = recover_wal(d.path, 2, {0, 0},
+                         [&](uint32_t shard, uint64_t seq, std::string_view b) {
+                           CHECK(b.size() == 100);
+                           CHECK(b[0] == static_cast<char>('a' + seq % 26));
+                           seen.emplace_back(shard, seq);
+                         });
+  REQUIRE(seen.size() == 40);
+  for (uint64_t i = 0; i < 40; ++i)
+    CHECK(seen[i] == std::make_pair(static_cast<uint32_t>((i + 1) % 2), i + 1));
+  CHECK(rec.last_seq == std::vector<uint64_t>{40, 39});
+  CHECK(rec.truncated_bytes == 0);
+  // Snapshots at seqs 30 (shard 0) and 29 (shard 1) cover the segments
+  // holding batches up to there; replay from them skips what they cover.
+  auto before = segment_files(d.path);
+  {
+    wal_log log{d.path, 2, 1024, rec.segments};
+    log.covered(0, 30);
+    CHECK(segment_files(d.path) == before); // shard 1 not covered yet
+    log.covered(1, 29);
+    CHECK(segment_files(d.path) < before);
+  }
+  std::vector<uint64_t> after;
+  recover_wal(d.path, 2, {30, 29},
+              [&](uint32_t, uint64_t seq, std::string_view) {
+                after.push_back(seq);
+              });
+  CHECK(after == std::vector<uint64_t>{31, 32, 33, 34, 35, 36, 37, 38, 39, 40});
+}
+
+TEST_CASE("a data dir of another shard count or format is refused") {
+  temp_dir d;
+  open_data_dir(d.path, 4);
+  open_data_dir(d.path, 4); // the same fits
+  CHECK_THROWS_WITH_AS(open_data_dir(d.path, 8),
+                       doctest::Contains("engine.shards=4"),
+                       std::runtime_error);
 }
 
 }

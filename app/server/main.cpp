@@ -62,6 +62,14 @@ eventide::engine_config engine_config_of(const eventide::server_options& o) {
   cfg.dedup_window = o.dedup_window;
   cfg.slow_batch = std::chrono::milliseconds(o.log_slow_batch_ms);
   cfg.node_name = o.cluster_node_name;
+  cfg.durable = o.storage_mode == "disk";
+  cfg.storage.dir = o.storage_data_dir;
+  cfg.storage.policy = o.storage_fsync == "always" ? eventide::fsync_policy::always
+                       : o.storage_fsync == "none" ? eventide::fsync_policy::none
+                                                   : eventide::fsync_policy::batch;
+  cfg.storage.interval = std::chrono::milliseconds(o.storage_fsync_interval_ms);
+  cfg.storage.segment_bytes = o.storage_segment_bytes;
+  cfg.storage.snapshot_bytes = o.storage_snapshot_bytes;
   return cfg;
 }
 
@@ -149,9 +157,6 @@ int main(int argc, char** argv) {
   setup_logging(opts);
   spdlog::info("eventide {} starting: {}", EVENTIDE_VERSION,
                eventide::describe(opts));
-  if (opts.storage_mode == "disk")
-    spdlog::warn("storage.mode=disk: durability is not implemented yet; "
-                 "state is kept in memory only and lost on restart");
   try {
     return run(opts);
   } catch (const std::exception& e) {

@@ -12,10 +12,12 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -23,9 +25,12 @@ LISTEN_RE = re.compile(r"listening ingest=(\S+) http=(\S+)")
 
 
 class Server:
-    def __init__(self, binary, args):
+    def __init__(self, binary, args, memory=True):
         self.cmd = ["timeout", "600", binary, "--ingest.listen=127.0.0.1:0",
-                    "--http.listen=127.0.0.1:0", "--storage.mode=memory"] + args
+                    "--http.listen=127.0.0.1:0"]
+        if memory:
+            self.cmd.append("--storage.mode=memory")
+        self.cmd += args
         self.proc = subprocess.Popen(self.cmd, stderr=subprocess.PIPE,
                                      stdout=subprocess.DEVNULL, text=True)
         self.log_bytes = 0
@@ -91,11 +96,17 @@ def run_bench(bench, server, args):
     return result
 
 
-def scenario(name, bench, binary, server_args, bench_args, reps):
-    """Fresh server per repetition; returns list of results."""
+def scenario(name, bench, binary, server_args, bench_args, reps,
+             disk=False):
+    """Fresh server per repetition (with a fresh data dir when `disk`);
+    returns list of results."""
     results = []
     for i in range(reps):
-        server = Server(binary, server_args)
+        data_dir = tempfile.mkdtemp(prefix="eventide-perf-") if disk else None
+        args = server_args + (["--storage.mode=disk",
+                               "--storage.data-dir=" + data_dir]
+                              if disk else [])
+        server = Server(binary, args, memory=not disk)
         try:
             r = run_bench(bench, server, bench_args + ["--seed", str(i + 1)])
             r["peak_rss"] = server.status("VmHWM")
@@ -111,11 +122,53 @@ def scenario(name, bench, binary, server_args, bench_args, reps):
                 r["log_bytes"] = server.log_bytes - server.log_after_start
         finally:
             server.stop()
+            if data_dir:
+                shutil.rmtree(data_dir, ignore_errors=True)
         r["server_cmd"] = " ".join(server.cmd[2:])
+        if data_dir:
+            r["server_cmd"] = r["server_cmd"].replace(data_dir, "DIR")
         results.append(r)
         print(f"  {name} #{i + 1}: {r['events_per_s']:.0f} events/s "
               f"verdict={r['verdict']}", file=sys.stderr)
     return results
+
+
+RECOVERED_RE = re.compile(
+    r"recovered (\d+) keys and (\d+) applied events .* in (\d+) ms")
+
+
+def recovery(bench, binary):
+    """Loads 1,000,000 keys into a disk-backed server, then restarts it on
+    the same data dir twice: after SIGTERM and after kill -9."""
+    data_dir = tempfile.mkdtemp(prefix="eventide-perf-")
+    args = ["--storage.mode=disk", "--storage.data-dir=" + data_dir]
+    load = ["--events", "1000000", "--connections", "4", "--keys", "1000000",
+            "--fields", "3", "--op-mix", "1:0:0", "--lines-per-write", "100"]
+    out = {"load": " ".join(["eventide-bench", "--port P --http-port H"]
+                            + load),
+           "server_cmd": " ".join(["eventide", "--ingest.listen=127.0.0.1:0",
+                                   "--http.listen=127.0.0.1:0"]
+                                  + args).replace(data_dir, "DIR")}
+    try:
+        server = Server(binary, args, memory=False)
+        try:
+            out["load_result"] = run_bench(bench, server, load)
+        finally:
+            server.stop()
+        for how in ("sigterm", "kill9"):
+            server = Server(binary, args, memory=False)
+            m = RECOVERED_RE.search("".join(server.lines))
+            out[how] = {"keys": int(m.group(1)), "events": int(m.group(2)),
+                        "ms": int(m.group(3))}
+            if how == "sigterm":
+                server.stop()
+            else:
+                os.kill(server.pid, signal.SIGKILL)
+                server.proc.wait()
+            print(f"  recovery after {how}: {out[how]}", file=sys.stderr)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return out
 
 
 def med(results, fn):
@@ -172,6 +225,13 @@ def main():
     print("scenario 7: in-process pipeline vs plain loop", file=sys.stderr)
     pipeline = os.path.abspath(os.path.join(a.build,
                                             "eventide-pipeline-bench"))
+    print("scenario 8: durability, fsync policies", file=sys.stderr)
+    for key, policy in (("8b", "batch"), ("8a", "always"), ("8n", "none")):
+        runs[key] = scenario("fsync " + policy, bench, binary,
+                             ["--storage.fsync=" + policy], base, a.reps,
+                             disk=True)
+    print("scenario 9: recovery of 1,000,000 keys", file=sys.stderr)
+    runs["9"] = recovery(bench, binary)
     runs["7"] = []
     for lines in (100, 1000, 8700):
         cmd = [pipeline, "--events", "1000000", "--chunk-lines", str(lines),
@@ -254,6 +314,22 @@ def write_report(path, runs, reps, binary):
           f"events/s (2 threads), {r['actor_events_per_cpu_s']:,.0f} per CPU "
           f"second: {ratio:.0%} per core | ≥ 80% | "
           f"{'met' if ratio >= 0.8 else 'missed'} |")
+    ebatch = med(runs["8b"], lambda r: r["events_per_s"])
+    for key, policy in (("8b", "batch"), ("8a", "always"), ("8n", "none")):
+        eps = med(runs[key], lambda r: r["events_per_s"])
+        cpu = med(runs[key], lambda r: r["server_cpu_s"] / r["events_acked"])
+        target = "≥ 70% of run 1" if key == "8b" else ""
+        result = ("met" if eps >= 0.7 * eps1 else "missed") if key == "8b" \
+            else ""
+        w(f"| 8 | run 1 on disk, `storage.fsync={policy}` | {eps:,.0f} "
+          f"events/s ({eps / eps1:.0%} of memory-only run 1), "
+          f"{cpu * 1e6:.2f} µs CPU/event | {target} | {result} |")
+    rec = runs["9"]
+    for how, label in (("sigterm", "after SIGTERM"), ("kill9", "after kill -9")):
+        r = rec[how]
+        w(f"| 9 | recovery {label} (single) | {r['keys']:,} keys, "
+          f"{r['events']:,} events in {r['ms']:,} ms | < 5 s | "
+          f"{'met' if r['ms'] < 5000 and r['keys'] >= 1000000 else 'missed'} |")
     w("")
     w("## Commands\n")
     for key, label in (("1", "throughput"),
@@ -261,8 +337,15 @@ def write_report(path, runs, reps, binary):
                        ("2", "latency"),
                        ("3", "memory"), ("4", "bad input"), ("5", "HTTP"),
                        ("6a", "scaling, 1 thread"),
-                       ("6b", "scaling, 2 threads")):
+                       ("6b", "scaling, 2 threads"),
+                       ("8b", "on disk, fsync batch"),
+                       ("8a", "on disk, fsync always"),
+                       ("8n", "on disk, fsync none")):
         w(f"* {key} {label}: {cmd_of(runs[key][0])}")
+    w(f"* 9 recovery: `{rec['server_cmd']}`, loaded with `{rec['load']}`, "
+      "stopped with SIGTERM and started again (the start-up line "
+      "`recovered … in N ms` gives the time), then killed with SIGKILL and "
+      "started again")
     for r in runs["7"]:
         w(f"* 7 pipeline, {r['chunk_lines']} lines per chunk: "
           f"`{r['command']}`")
@@ -274,7 +357,7 @@ def write_report(path, runs, reps, binary):
       "ack p50 | ack p99 | verdict |")
     w("|---|---|---|---|---|---|---|")
     for key, results in runs.items():
-        if key == "7":
+        if key in ("7", "9"):
             continue
         for r in results:
             lat = r["ack_latency_us"]
