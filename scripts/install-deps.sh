@@ -7,7 +7,8 @@ packages=(
   g++ cmake ninja-build pkg-config
   libcaf-dev libboost1.81-dev libboost-json1.81-dev
   libspdlog-dev libcli11-dev doctest-dev libjemalloc-dev
-  python3 curl netcat-openbsd
+  libedit-dev
+  python3 curl netcat-openbsd tmux
   chromium    # the admin console's browser test (tests/browser/)
   prometheus  # promtool checks the /metrics output in the tests
 )
