@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 
 #include "actors/actor_meter.hpp"
+#include "actors/mailbox_depth.hpp"
 #include "messages/introspection.hpp"
 
 namespace eventide {
@@ -27,7 +28,7 @@ actor_info introspect(probe_actor self, bool deep) {
   info.id = self->id();
   info.name = st.name_text;
   info.kind = "listener";
-  st.meter.fill(info, self->mailbox().size());
+  st.meter.fill(info, mailbox_depth(*self));
   if (deep)
     info.detail = boost::json::serialize(boost::json::object{
       {"address", st.address},

@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include "actors/actor_meter.hpp"
+#include "actors/mailbox_depth.hpp"
 #include "actors/chunk_decoder.hpp"
 #include "messages/introspection.hpp"
 #include "messages/messages.hpp"
@@ -166,7 +167,7 @@ actor_info introspect(caf::stateful_actor<parser_state>* self, bool deep) {
   info.id = self->id();
   info.name = "parser-" + std::to_string(st.stats.index);
   info.kind = "parser";
-  st.meter.fill(info, self->mailbox().size());
+  st.meter.fill(info, mailbox_depth(*self));
   info.applied = st.routed;
   for (auto n : st.stats.rejected)
     info.rejected += n;

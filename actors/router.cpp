@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/actor_meter.hpp"
+#include "actors/mailbox_depth.hpp"
 #include "actors/placement.hpp"
 #include "messages/introspection.hpp"
 #include "messages/messages.hpp"
@@ -128,7 +129,7 @@ actor_info own_info(router_actor self, bool deep) {
   info.name = "router";
   info.kind = "router";
   info.node = st.node;
-  st.meter.fill(info, self->mailbox().size());
+  st.meter.fill(info, mailbox_depth(*self));
   if (deep)
     info.detail = "{}";
   return info;

@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 
 #include "actors/actor_meter.hpp"
+#include "actors/mailbox_depth.hpp"
 #include "messages/introspection.hpp"
 #include "messages/messages.hpp"
 
@@ -42,7 +43,7 @@ actor_info introspect(session_actor self, bool deep) {
   info.id = self->id();
   info.name = "session-" + st.peer;
   info.kind = "session";
-  st.meter.fill(info, self->mailbox().size());
+  st.meter.fill(info, mailbox_depth(*self));
   info.applied = st.accepted;
   info.rejected = st.rejected;
   info.bytes = st.chunk_bytes;

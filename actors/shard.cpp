@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/actor_meter.hpp"
+#include "actors/mailbox_depth.hpp"
 #include "messages/introspection.hpp"
 #include "messages/messages.hpp"
 #include "messages/serialization.hpp"
@@ -315,7 +316,7 @@ actor_info introspect(shard_actor self, bool deep) {
   info.name = "shard-" + std::to_string(st.index);
   info.kind = "shard";
   info.shard = static_cast<int32_t>(st.index);
-  st.meter.fill(info, self->mailbox().size());
+  st.meter.fill(info, mailbox_depth(*self));
   info.applied = s.events_applied;
   for (auto n : s.rejected)
     info.rejected += n;

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/actor_meter.hpp"
+#include "actors/mailbox_depth.hpp"
 #include "messages/introspection.hpp"
 #include "messages/messages.hpp"
 #include "messages/storage.hpp"
@@ -152,7 +153,7 @@ actor_info introspect(storage_actor self, bool deep) {
   info.id = self->id();
   info.name = "storage";
   info.kind = "storage";
-  st.meter.fill(info, self->mailbox().size());
+  st.meter.fill(info, mailbox_depth(*self));
   info.applied = st.appended;
   if (deep)
     info.detail = boost::json::serialize(boost::json::object{

@@ -20,6 +20,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string_view.hpp>
 
+#include "app/admin_assets.hpp"
 #include "app/line_framer.hpp"
 #include "app/listener.hpp"
 #include "app/views.hpp"
@@ -488,6 +489,19 @@ void get_ready(const route_context& ctx) {
   });
 }
 
+/// GET /admin/<file>: the console's embedded files ("" is the page).
+void get_admin_asset(const route_context& ctx) {
+  auto asset = find_admin_asset(ctx.tail);
+  if (!asset)
+    return ctx.respond(error_reply(http::status::not_found, "not_found",
+                                   "no admin asset " + std::string{ctx.tail}));
+  reply r{http::status::ok, std::string{asset->body}};
+  // Served with Cache-Control: no-cache like every non-JSON answer: the
+  // assets change with the binary, so the browser must revalidate.
+  r.content_type = asset->content_type;
+  ctx.respond(std::move(r));
+}
+
 /// The route table.
 const route routes[] = {
   {"/v1/events", false, http::verb::post, post_events},
@@ -501,6 +515,8 @@ const route routes[] = {
   {"/metrics", false, http::verb::get, get_metrics},
   {"/healthz", false, http::verb::get, get_health},
   {"/readyz", false, http::verb::get, get_ready},
+  {"/admin", false, http::verb::get, get_admin_asset},
+  {"/admin/", true, http::verb::get, get_admin_asset},
 };
 
 bool matches(const route& r, std::string_view path) {

@@ -9,16 +9,35 @@ packages=(
   libspdlog-dev libcli11-dev doctest-dev libjemalloc-dev
   libedit-dev
   python3 curl netcat-openbsd tmux
+  chromium    # the admin console's browser test (tests/browser/)
   prometheus  # promtool checks the /metrics output in the tests
   dpkg-dev    # dpkg-shlibdeps: cpack derives the .deb's Depends with it
 )
+
+# The browser test's npm packages (tests/browser/package-lock.json), pinned
+# and installed from the lock file whenever they are missing or stale.
+install_npm_packages() {
+  local dir="$(dirname "$0")/../tests/browser"
+  [ -d "$dir/node_modules/playwright-core" ] \
+    && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] \
+    && return 0
+  echo "installing npm packages in tests/browser"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
     || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# node and npm may come from another packaging than Debian's (which would
+# conflict with it): ask apt for them only when the commands are missing.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -eq 0 ]; then
+  install_npm_packages
+  exit 0
+fi
 
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -26,3 +45,4 @@ echo "installing: ${missing[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
   --no-install-recommends "${missing[@]}" >/dev/null
+install_npm_packages
