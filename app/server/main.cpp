@@ -74,13 +74,17 @@ eventide::engine_config engine_config_of(const eventide::server_options& o) {
 }
 
 int run(const eventide::server_options& opts) {
+  // Declared first so it is destroyed last: session actors can still hold
+  // the front ends' connection objects (through their result callbacks)
+  // until the actor system has finished them, and those objects' sockets
+  // and timers need the io_context's services to exist when they die.
+  asio::io_context ioc;
   caf::actor_system_config cfg;
   eventide::register_message_types(cfg);
   cfg.set("scheduler.max-threads", or_cores(opts.engine_threads));
   caf::actor_system sys{cfg};
   eventide::engine engine{sys, engine_config_of(opts)};
 
-  asio::io_context ioc;
   std::unique_ptr<eventide::tcp_ingest> ingest;
   std::unique_ptr<eventide::http_api> http;
   try {
@@ -141,6 +145,7 @@ int run(const eventide::server_options& opts) {
   ingest.reset();
   http.reset();
   engine.stop();
+  sys.await_all_actors_done();
   spdlog::info("stopped");
   return 0;
 }
