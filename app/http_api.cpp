@@ -21,6 +21,7 @@
 #include <boost/json/string_view.hpp>
 
 #include "app/admin_assets.hpp"
+#include "app/http_dispatch.hpp"
 #include "app/line_framer.hpp"
 #include "app/listener.hpp"
 #include "app/views.hpp"
@@ -42,7 +43,7 @@ class http_session;
 /// input, so that unread bytes do not reset it under the answer.
 constexpr auto drain_grace = std::chrono::seconds(2);
 
-constexpr std::size_t header_limit = 16 * 1024;
+constexpr std::size_t header_limit = http_header_limit;
 
 using request = http::request<http::string_body>;
 
@@ -76,12 +77,53 @@ struct reply {
   std::shared_ptr<reply_stream> stream{}; // chunked streaming answer
 };
 
+/// `in` with every byte that is not part of a valid UTF-8 sequence
+/// replaced by U+FFFD. Why: details and the tap head echo bytes of the
+/// request (path, percent-decoded key), and Boost.JSON writes strings out
+/// unchecked, so invalid UTF-8 there made the answer invalid JSON.
+std::string valid_utf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  auto byte = [&](std::size_t i) {
+    return i < in.size() ? static_cast<unsigned char>(in[i]) : 0u;
+  };
+  auto cont = [&](std::size_t i, unsigned lo = 0x80, unsigned hi = 0xBF) {
+    auto b = byte(i);
+    return i < in.size() && b >= lo && b <= hi;
+  };
+  for (std::size_t i = 0; i < in.size();) {
+    auto b = byte(i);
+    std::size_t n = 0; // length of a valid sequence at i, 0 if none
+    if (b < 0x80)
+      n = 1;
+    else if (b >= 0xC2 && b <= 0xDF)
+      n = cont(i + 1) ? 2 : 0;
+    else if (b >= 0xE0 && b <= 0xEF) {
+      unsigned lo = b == 0xE0 ? 0xA0 : 0x80;
+      unsigned hi = b == 0xED ? 0x9F : 0xBF;
+      n = cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      unsigned lo = b == 0xF0 ? 0x90 : 0x80;
+      unsigned hi = b == 0xF4 ? 0x8F : 0xBF;
+      n = cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    }
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+      continue;
+    }
+    out.append(in.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
 /// DESIGN.md §5: every error answer is {"error":"code","detail":"…"}.
 reply error_reply(http::status status, std::string_view code,
                   std::string_view detail) {
   json::object obj;
   obj["error"] = code;
-  obj["detail"] = detail;
+  obj["detail"] = valid_utf8(detail);
   return {status, json::serialize(obj)};
 }
 
@@ -465,7 +507,7 @@ void get_tap(const route_context& ctx) {
           "shard must be 0 to " + std::to_string(shards - 1)));
       head = {{"tap", "shard"}, {"shard", what.shard}};
     } else {
-      head = {{"tap", "key"}, {"key", what.key}};
+      head = {{"tap", "key"}, {"key", valid_utf8(what.key)}};
     }
     head["rate"] = what.rate;
     auto stream = std::make_shared<tap_stream>(*be, what);
@@ -555,6 +597,23 @@ void dispatch(backend& be, const http_options& options,
 }
 
 } // namespace
+
+void dispatch_for_test(backend& be, const http_options& options,
+                       request& req,
+                       std::function<void(dispatch_reply)> respond) {
+  reply_fn to_reply = [respond = std::move(respond)](reply r) {
+    respond({static_cast<unsigned>(r.status), std::move(r.body),
+             std::move(r.allow), std::move(r.content_type),
+             r.stream != nullptr});
+  };
+  try {
+    dispatch(be, options, [] { return front_counts{}; }, req, to_reply);
+  } catch (const std::exception& e) {
+    to_reply(internal_reply(e.what()));
+  } catch (...) {
+    to_reply(internal_reply("unknown exception"));
+  }
+}
 
 // -- listener -----------------------------------------------------------------
 

@@ -8,6 +8,7 @@ packages=(
   libcaf-dev libboost1.81-dev libboost-json1.81-dev
   libspdlog-dev libcli11-dev doctest-dev libjemalloc-dev
   libedit-dev
+  clang-14 libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh)
   python3 curl netcat-openbsd tmux
   chromium    # the admin console's browser test (tests/browser/)
   prometheus  # promtool checks the /metrics output in the tests

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs dependencies, then builds and runs every test twice: an
 # optimised build with warnings as errors, and a build under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# AddressSanitizer + UndefinedBehaviorSanitizer; then runs each libFuzzer
+# target for a bounded time (EVENTIDE_FUZZ_SECONDS per target, default 30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -21,3 +22,5 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite test-sanitize -DCMAKE_BUILD_TYPE=Debug \
     -DEVENTIDE_SANITIZE=address,undefined
+echo "== libFuzzer targets, ${EVENTIDE_FUZZ_SECONDS:-15}s each"
+scripts/fuzz.sh "${EVENTIDE_FUZZ_SECONDS:-15}"

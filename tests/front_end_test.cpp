@@ -1,4 +1,5 @@
 #include "app/http_api.hpp"
+#include "app/http_dispatch.hpp"
 #include "app/tcp_ingest.hpp"
 
 #include <atomic>
@@ -865,6 +866,32 @@ TEST_SUITE("front_end") {
     CHECK(res.result() == http::status::ok);
     CHECK(s.shutdown_http());
     CHECK(c.at_eof());
+  }
+
+  // Found by fuzz_http_request: details echoing request bytes (the path,
+  // a percent-decoded key) were written out as invalid UTF-8, so the error
+  // answer was not JSON.
+  TEST_CASE("error answers stay valid JSON for non-UTF-8 request bytes") {
+    fake_backend be;
+    eventide::http_options options;
+    for (std::string target :
+         {"/\x99\x99/v1/tap", "/v1/keys/%ff%c3%28%ed%a0%80%f4%90%80%80"}) {
+      CAPTURE(target);
+      http::request<http::string_body> req{http::verb::get, target, 11};
+      std::promise<eventide::dispatch_reply> answered;
+      eventide::dispatch_for_test(be, options, req,
+                                  [&](eventide::dispatch_reply r) {
+                                    answered.set_value(std::move(r));
+                                  });
+      auto reply = answered.get_future();
+      REQUIRE(reply.wait_for(timeout) == std::future_status::ready);
+      auto r = reply.get();
+      CHECK(r.status >= 400);
+      sys_error ec;
+      auto v = json::parse(r.body, ec);
+      CHECK_MESSAGE(!ec, r.body);
+      CHECK(v.is_object());
+    }
   }
 
 } // TEST_SUITE

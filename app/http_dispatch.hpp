@@ -1,0 +1,40 @@
+#pragma once
+
+// The HTTP API's route dispatch without a socket, for the fuzz target and
+// tests: the same route table and handlers a session runs on a request
+// Beast has parsed. Not used by the server itself.
+
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "app/backend.hpp"
+#include "app/http_api.hpp"
+
+namespace eventide {
+
+/// The request header limit of an HTTP session (Beast's `header_limit`);
+/// the body limit is `http_options::max_body`.
+inline constexpr std::size_t http_header_limit = 16 * 1024;
+
+/// What the routes answered, flattened.
+struct dispatch_reply {
+  unsigned status = 0;
+  std::string body;
+  std::string allow;        // for 405
+  std::string content_type;
+  bool stream = false;      // a streaming answer (GET /v1/tap)
+};
+
+/// Runs the route of `req` against `be` as a session would (an escaping
+/// exception becomes a 500). `respond` is called once, possibly later from
+/// a backend thread. Counters in /v1/stats and /metrics are all zero.
+void dispatch_for_test(
+  backend& be, const http_options& options,
+  boost::beast::http::request<boost::beast::http::string_body>& req,
+  std::function<void(dispatch_reply)> respond);
+
+} // namespace eventide
