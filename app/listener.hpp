@@ -1,6 +1,8 @@
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -17,8 +19,93 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
 
 namespace eventide {
+
+/// What a listener does with a connection over its limit.
+struct connection_limit {
+  /// Open connections at most; the next one is rejected.
+  std::size_t max_connections = 1024;
+  /// The bytes written to a rejected connection before it is closed.
+  std::string rejection;
+};
+
+namespace detail {
+
+/// A connection refused for being over the limit: writes the rejection,
+/// half-closes and discards input briefly (so that a request the client
+/// already sent does not turn the close into a reset that loses the
+/// rejection), then closes. Holds itself alive through its handlers.
+class rejected_connection
+  : public std::enable_shared_from_this<rejected_connection> {
+public:
+  /// How long a rejected connection may linger to deliver its rejection.
+  static constexpr auto grace = std::chrono::seconds(1);
+
+  rejected_connection(boost::asio::ip::tcp::socket socket,
+                      std::shared_ptr<const std::string> text,
+                      std::shared_ptr<std::atomic<std::size_t>> lingering)
+    : socket_(std::move(socket)), timer_(socket_.get_executor()),
+      text_(std::move(text)), lingering_(std::move(lingering)) {
+    ++*lingering_;
+  }
+
+  ~rejected_connection() {
+    --*lingering_;
+  }
+
+  /// The socket's strand, where start() must run.
+  boost::asio::any_io_executor executor() {
+    return socket_.get_executor();
+  }
+
+  void start() {
+    timer_.expires_after(grace);
+    timer_.async_wait([self = shared_from_this()](sys_error ec) {
+      if (!ec)
+        self->close();
+    });
+    boost::asio::async_write(
+      socket_, boost::asio::buffer(*text_),
+      [self = shared_from_this()](sys_error ec, std::size_t) {
+        if (ec)
+          return self->close();
+        sys_error ignored;
+        self->socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send,
+                               ignored);
+        self->do_drain();
+      });
+  }
+
+private:
+  using sys_error = boost::system::error_code;
+
+  void do_drain() {
+    socket_.async_read_some(
+      boost::asio::buffer(scratch_),
+      [self = shared_from_this()](sys_error ec, std::size_t) {
+        if (ec)
+          return self->close();
+        self->do_drain();
+      });
+  }
+
+  void close() {
+    sys_error ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
+  boost::asio::ip::tcp::socket socket_; // on its own strand
+  boost::asio::steady_timer timer_;
+  std::shared_ptr<const std::string> text_;
+  std::shared_ptr<std::atomic<std::size_t>> lingering_;
+  std::array<char, 1024> scratch_{};
+};
+
+} // namespace detail
 
 /// The accepting half of a TCP server: the acceptor on its own strand, one
 /// strand per accepted socket, the registry of live sessions and the shared
@@ -36,12 +123,20 @@ public:
   /// Pause before accepting again after an accept error (e.g. out of fds).
   static constexpr auto accept_retry = std::chrono::milliseconds(100);
 
+  /// Rejected connections that may linger at once to deliver their
+  /// rejection; beyond that a rejected connection is closed at once.
+  /// Why: a flood of connections must not cost more than this many fds.
+  static constexpr std::size_t max_lingering = 64;
+
+  /// At most one summary warning of rejected connections per interval.
+  static constexpr auto rejection_log_interval = std::chrono::seconds(10);
+
   /// Binds `endpoint` (with reuse_address); throws std::runtime_error
   /// "<name>: cannot <step> <address>:<port>: <reason>" when it cannot.
   listener(boost::asio::io_context& io, const endpoint_type& endpoint,
            const std::string& name)
     : io_(io), acceptor_(boost::asio::make_strand(io)),
-      retry_timer_(acceptor_.get_executor()) {
+      retry_timer_(acceptor_.get_executor()), name_(name) {
     boost::system::error_code ec;
     auto check = [&](const char* what) {
       if (!ec)
@@ -68,6 +163,12 @@ public:
   /// The bound address (the real port when asked for port 0).
   endpoint_type local_endpoint() const {
     return endpoint_;
+  }
+
+  /// Sets the connection limit; call before start().
+  void limit(connection_limit l) {
+    max_connections_ = l.max_connections;
+    rejection_ = std::make_shared<const std::string>(std::move(l.rejection));
   }
 
   /// Starts accepting; every accepted socket becomes `make_session(socket)`.
@@ -120,6 +221,9 @@ public:
   uint64_t accept_errors() const {
     return accept_errors_;
   }
+  uint64_t connections_rejected() const {
+    return connections_rejected_;
+  }
 
 private:
   using acceptor_type = boost::asio::ip::tcp::acceptor;
@@ -151,6 +255,10 @@ private:
         });
       return;
     }
+    if (connections_open_ >= max_connections_) {
+      reject(std::move(socket));
+      return do_accept(std::move(make));
+    }
     ++connections_accepted_;
     ++connections_open_;
     // Replies (acks, HTTP answers) are small writes that clients wait on:
@@ -165,6 +273,29 @@ private:
     }
     s->start();
     do_accept(std::move(make));
+  }
+
+  /// Over the limit: counted, answered and closed without a session; one
+  /// summary warning per interval at most, never a line per connection.
+  void reject(socket_type socket) {
+    ++connections_rejected_;
+    ++rejected_since_log_;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_rejection_log_ >= rejection_log_interval) {
+      spdlog::warn("{}: rejected {} connections over the limit of {} since "
+                   "the last report",
+                   name_, rejected_since_log_, max_connections_);
+      rejected_since_log_ = 0;
+      last_rejection_log_ = now;
+    }
+    if (*lingering_ >= max_lingering || !rejection_ || rejection_->empty()) {
+      sys_error ignored;
+      socket.close(ignored);
+      return;
+    }
+    auto r = std::make_shared<detail::rejected_connection>(
+      std::move(socket), rejection_, lingering_);
+    boost::asio::post(r->executor(), [r] { r->start(); });
   }
 
   void on_stop(std::function<void()> done) {
@@ -209,6 +340,14 @@ private:
   std::atomic<uint64_t> connections_accepted_{0};
   std::atomic<uint64_t> connections_open_{0};
   std::atomic<uint64_t> accept_errors_{0};
+  std::atomic<uint64_t> connections_rejected_{0};
+  std::size_t max_connections_ = SIZE_MAX;
+  std::shared_ptr<const std::string> rejection_;
+  std::shared_ptr<std::atomic<std::size_t>> lingering_
+    = std::make_shared<std::atomic<std::size_t>>(0);
+  std::string name_;
+  uint64_t rejected_since_log_ = 0; // on the listener's strand
+  std::chrono::steady_clock::time_point last_rejection_log_{};
   std::mutex mutex_; // guards sessions_ and done_
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
   std::function<void()> done_;
