@@ -122,6 +122,9 @@ void declare_options(CLI::App& app, server_options& o) {
     ->check(listen_validator());
   add("http.max-body", o.http_max_body, "largest request body in bytes")
     ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
+  add("http.max-header-bytes", o.http_max_header_bytes,
+      "largest request header in bytes (431 above it)")
+    ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 20));
   add("engine.parsers", o.engine_parsers, "parse actors; 0 = one per core")
     ->check(CLI::Range(0u, 256u));
   add("engine.shards", o.engine_shards,
@@ -137,6 +140,15 @@ void declare_options(CLI::App& app, server_options& o) {
     ->check(CLI::Range(uint64_t{16}, uint64_t{1} << 24));
   add("limits.max-depth", o.limits_max_depth, "deepest JSON nesting")
     ->check(CLI::Range(2u, 1000u));
+  add("limits.max-connections", o.limits_max_connections,
+      "open connections per listener (TCP, HTTP); more are refused")
+    ->check(CLI::Range(1u, 1000000u));
+  add("limits.idle-timeout-ms", o.limits_idle_timeout_ms,
+      "close a connection idle this long (TCP ingest, HTTP keep-alive)")
+    ->check(CLI::Range(100u, 86400000u));
+  add("limits.header-timeout-ms", o.limits_header_timeout_ms,
+      "an HTTP request header must arrive within this time")
+    ->check(CLI::Range(100u, 3600000u));
   add("dedup.window", o.dedup_window,
       "event ids remembered per node for de-duplication (0 = off)")
     ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 28));
@@ -313,12 +325,16 @@ std::string describe(const server_options& o) {
       << " ingest.max-inflight=" << o.ingest_max_inflight
       << " http.listen=" << o.http_listen
       << " http.max-body=" << o.http_max_body
+      << " http.max-header-bytes=" << o.http_max_header_bytes
       << " engine.parsers=" << o.engine_parsers
       << " engine.shards=" << o.engine_shards
       << " engine.threads=" << o.engine_threads
       << " engine.io-threads=" << o.engine_io_threads
       << " limits.max-event-bytes=" << o.limits_max_event_bytes
       << " limits.max-depth=" << o.limits_max_depth
+      << " limits.max-connections=" << o.limits_max_connections
+      << " limits.idle-timeout-ms=" << o.limits_idle_timeout_ms
+      << " limits.header-timeout-ms=" << o.limits_header_timeout_ms
       << " dedup.window=" << o.dedup_window
       << " storage.mode=" << o.storage_mode;
   if (o.storage_mode == "disk")

@@ -20,12 +20,16 @@ struct server_options {
   uint64_t ingest_max_inflight = 65536;
   std::string http_listen = "127.0.0.1:8080";
   uint64_t http_max_body = 16777216;
+  uint64_t http_max_header_bytes = 16384;
   uint32_t engine_parsers = 0;   // 0 = one per core
   uint32_t engine_shards = 64;
   uint32_t engine_threads = 0;   // CAF scheduler threads; 0 = one per core
   uint32_t engine_io_threads = 1; // network threads
   uint64_t limits_max_event_bytes = 65536;
   uint32_t limits_max_depth = 32;
+  uint32_t limits_max_connections = 1024;     // per listener
+  uint32_t limits_idle_timeout_ms = 60000;    // TCP and HTTP keep-alive idle
+  uint32_t limits_header_timeout_ms = 10000;  // one HTTP request header
   uint64_t dedup_window = 1000000;
   std::string storage_mode = "disk";
   std::string storage_data_dir = "./data";

@@ -43,8 +43,6 @@ class http_session;
 /// input, so that unread bytes do not reset it under the answer.
 constexpr auto drain_grace = std::chrono::seconds(2);
 
-constexpr std::size_t header_limit = http_header_limit;
-
 using request = http::request<http::string_body>;
 
 /// Counters of the sessions (the listener keeps the connection counters).
@@ -53,7 +51,22 @@ struct atomic_stats {
   std::atomic<uint64_t> body_bytes{0};
   std::atomic<uint64_t> responses_4xx{0};
   std::atomic<uint64_t> responses_5xx{0};
+  std::atomic<uint64_t> timed_out{0};
 };
+
+/// The answer a connection over limits.max-connections gets before closing.
+std::string rejection_response(std::size_t limit) {
+  auto body = "{\"error\":\"overloaded\",\"detail\":\"too many connections "
+              "(limit "
+              + std::to_string(limit) + ")\"}";
+  return "HTTP/1.1 503 Service Unavailable\r\nServer: eventide\r\n"
+         "Content-Type: application/json\r\nContent-Length: "
+         + std::to_string(body.size())
+         + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + body;
+}
+
+/// Bytes asked for by the first read of a keep-alive request.
+constexpr std::size_t first_read_bytes = 4096;
 
 // -- replies ------------------------------------------------------------------
 
@@ -598,6 +611,37 @@ void dispatch(backend& be, const http_options& options,
 
 } // namespace
 
+std::optional<std::string> framing_error(
+  const http::request_header<>& header) {
+  // Why: a message whose length two hops could read differently is how
+  // requests are smuggled; refuse anything but one plain length or chunked.
+  auto lengths = header.count(http::field::content_length);
+  auto encodings = header.count(http::field::transfer_encoding);
+  if (lengths > 1)
+    return "more than one Content-Length";
+  if (lengths == 1) {
+    auto v = header[http::field::content_length];
+    if (v.empty() || v.find_first_not_of("0123456789") != v.npos)
+      return "malformed Content-Length";
+  }
+  if (encodings == 0)
+    return std::nullopt;
+  if (lengths > 0)
+    return "both Content-Length and Transfer-Encoding";
+  if (encodings > 1)
+    return "more than one Transfer-Encoding";
+  if (header.version() < 11)
+    return "Transfer-Encoding in an HTTP/1.0 request";
+  auto v = header[http::field::transfer_encoding];
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+    v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+    v.remove_suffix(1);
+  if (!beast::iequals(v, "chunked"))
+    return "unsupported Transfer-Encoding (only chunked)";
+  return std::nullopt;
+}
+
 void dispatch_for_test(backend& be, const http_options& options,
                        request& req,
                        std::function<void(dispatch_reply)> respond) {
@@ -666,16 +710,43 @@ public:
   }
 
 private:
+  // Timeouts: between keep-alive requests the connection may idle for
+  // limits.idle-timeout-ms; from a request's first byte (on a new
+  // connection from accept) its header must be complete within
+  // limits.header-timeout-ms, however slowly it trickles in (slowloris);
+  // a body may pause for at most the idle timeout between two reads.
+
   void do_read_header() {
     if (stopping_)
       return close();
     parser_.emplace();
-    parser_->header_limit(header_limit);
+    parser_->header_limit(
+      static_cast<std::uint32_t>(owner_->options_.max_header_bytes));
     parser_->body_limit(owner_->options_.max_body);
     // Why: a pipelined request may already be buffered; only a read that
     // waits on the socket with nothing buffered is an idle connection.
     idle_ = buffer_.size() == 0;
+    if (idle_ && request_number_ > 0)
+      return do_wait_request();
+    do_read_header_bytes();
+  }
+
+  /// Keep-alive: waits (idle timeout) for the next request's first bytes.
+  void do_wait_request() {
     stream_.expires_after(owner_->options_.idle_timeout);
+    stream_.async_read_some(
+      buffer_.prepare(first_read_bytes),
+      [self = shared_from_this()](sys_error ec, std::size_t n) {
+        self->idle_ = false;
+        if (ec)
+          return self->on_read_error(ec);
+        self->buffer_.commit(n);
+        self->do_read_header_bytes();
+      });
+  }
+
+  void do_read_header_bytes() {
+    stream_.expires_after(owner_->options_.header_timeout);
     http::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](sys_error ec, std::size_t) {
@@ -688,6 +759,9 @@ private:
     if (ec)
       return on_read_error(ec);
     ++owner_->stats_.requests;
+    if (auto problem = framing_error(parser_->get()))
+      return send_close(error_reply(http::status::bad_request, "bad_request",
+                                    "ambiguous request framing: " + *problem));
     auto length = parser_->content_length();
     // Why: DESIGN.md §5 413 over http.max-body, decided before the body.
     if (length && *length > owner_->options_.max_body)
@@ -708,17 +782,22 @@ private:
                       });
   }
 
+  /// Reads the body piece by piece, so the idle timeout bounds each pause,
+  /// not the whole upload.
   void do_read_body() {
+    if (parser_->is_done())
+      return on_body_done();
     stream_.expires_after(owner_->options_.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](sys_error ec, std::size_t) {
-                       self->on_read_body(ec);
-                     });
+    http::async_read_some(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](sys_error ec, std::size_t) {
+        if (ec)
+          return self->on_read_error(ec);
+        self->do_read_body();
+      });
   }
 
-  void on_read_body(sys_error ec) {
-    if (ec)
-      return on_read_error(ec);
+  void on_body_done() {
     stream_.expires_never(); // the backend answers every call
     request_ = parser_->release();
     owner_->stats_.body_bytes += request_.body().size();
@@ -728,6 +807,14 @@ private:
   void on_read_error(sys_error ec) {
     if (ec == http::error::body_limit)
       return send_body_too_large();
+    if (ec == http::error::header_limit)
+      return send_close(error_reply(
+        http::status::request_header_fields_too_large,
+        to_string(error_code::too_large),
+        "request header exceeds http.max-header-bytes ("
+          + std::to_string(owner_->options_.max_header_bytes) + " bytes)"));
+    if (ec == beast::error::timeout)
+      ++owner_->stats_.timed_out;
     if (is_malformed(ec))
       return send_close(error_reply(http::status::bad_request, "bad_request",
                                     "malformed HTTP request: " + ec.message()));
@@ -995,6 +1082,8 @@ http_api::impl::impl(asio::io_context& io, const tcp::endpoint& endpoint,
                      backend& be, http_options options)
   : backend_(be), options_(options),
     listener_(std::make_shared<listener<http_session>>(io, endpoint, "http")) {
+  listener_->limit({options_.max_connections,
+                    rejection_response(options_.max_connections)});
 }
 
 void http_api::impl::start() {
@@ -1040,6 +1129,8 @@ front_counts http_api::impl::counters() const {
   out.http.responses_5xx = stats_.responses_5xx;
   out.http.accept_errors = l.accept_errors();
   out.http.body_bytes = stats_.body_bytes;
+  out.http.connections_rejected = l.connections_rejected();
+  out.http.connections_timed_out = stats_.timed_out;
   return out;
 }
 

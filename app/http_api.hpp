@@ -18,8 +18,14 @@ namespace eventide {
 struct http_options {
   std::size_t max_body = 16777216;     // http.max-body
   std::size_t max_event_bytes = 65536; // longest NDJSON line of a POST body
-  std::chrono::seconds idle_timeout{
-    60}; // keep-alive idle and slow-client bound
+  std::size_t max_header_bytes = 16384; // http.max-header-bytes
+  std::size_t max_connections = 1024;   // limits.max-connections
+  /// Keep-alive idle, and the longest pause while reading a body or
+  /// writing an answer (limits.idle-timeout-ms).
+  std::chrono::milliseconds idle_timeout{60000};
+  /// From a request's first byte (a new connection: from accept) until
+  /// its header is complete (limits.header-timeout-ms).
+  std::chrono::milliseconds header_timeout{10000};
   /// The TCP ingest's counters for /v1/stats and /metrics (any thread);
   /// empty when there is no TCP listener.
   std::function<ingest_stats()> ingest_counters;
@@ -34,6 +40,8 @@ struct http_stats {
   uint64_t responses_5xx = 0;
   uint64_t accept_errors = 0;
   uint64_t body_bytes = 0; // request bodies read
+  uint64_t connections_rejected = 0;  // over limits.max-connections
+  uint64_t connections_timed_out = 0; // idle or header timeout
 };
 
 /// The HTTP/1.1 API of DESIGN.md §5 (Boost.Beast): keep-alive, pipelined

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <boost/beast/http/message.hpp>
@@ -16,9 +17,17 @@
 
 namespace eventide {
 
-/// The request header limit of an HTTP session (Beast's `header_limit`);
-/// the body limit is `http_options::max_body`.
+/// The default request header limit of an HTTP session (Beast's
+/// `header_limit`, `http.max-header-bytes`); the body limit is
+/// `http_options::max_body`.
 inline constexpr std::size_t http_header_limit = 16 * 1024;
+
+/// Why a request's header frames its body ambiguously (more than one or a
+/// malformed Content-Length, Content-Length with Transfer-Encoding, a
+/// Transfer-Encoding other than plain `chunked`); nullopt when it is sound.
+/// The session answers 400 and closes on any of these.
+std::optional<std::string> framing_error(
+  const boost::beast::http::request_header<>& header);
 
 /// What the routes answered, flattened.
 struct dispatch_reply {

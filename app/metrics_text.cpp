@@ -160,6 +160,18 @@ std::string render_metrics(const system_totals& t,
             front.tcp.connections_accepted, "transport=\"tcp\"")
     .sample("eventide_connections_accepted_total",
             front.http.connections_accepted, "transport=\"http\"");
+  e.family("eventide_connections_rejected_total", "counter",
+           "Client connections refused over limits.max-connections.")
+    .sample("eventide_connections_rejected_total",
+            front.tcp.connections_rejected, "transport=\"tcp\"")
+    .sample("eventide_connections_rejected_total",
+            front.http.connections_rejected, "transport=\"http\"");
+  e.family("eventide_connections_timed_out_total", "counter",
+           "Client connections closed by the idle or header timeout.")
+    .sample("eventide_connections_timed_out_total",
+            front.tcp.connections_timed_out, "transport=\"tcp\"")
+    .sample("eventide_connections_timed_out_total",
+            front.http.connections_timed_out, "transport=\"http\"");
   e.family("eventide_http_requests_total", "counter",
            "HTTP requests received.")
     .sample("eventide_http_requests_total", front.http.requests);

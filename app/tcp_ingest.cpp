@@ -8,6 +8,13 @@
 // more than max_inflight lines are unacknowledged or the reply queue is over
 // its byte bound, and resumes when acks (or finished writes) bring it down,
 // so TCP flow control throttles a client that sends faster than we apply.
+//
+// Idle timeout (limits.idle-timeout-ms): a connection is idle when nothing
+// was read, written or answered by the engine for that long. With nothing
+// in flight it is closed like at shutdown (its final ack went out already);
+// with results still due it is left alone (the engine answers every chunk);
+// with a write that made no progress (the client does not read its acks)
+// it is dropped, since its replies can never be delivered.
 
 #include <atomic>
 #include <map>
@@ -48,6 +55,7 @@ struct atomic_stats {
   std::atomic<uint64_t> lines_acked{0};
   std::atomic<uint64_t> chunks_failed{0};
   std::atomic<uint64_t> client_errors{0};
+  std::atomic<uint64_t> timed_out{0};
 };
 
 /// Appends `{"seq":S,"id":…,"error":…,"detail":…}\n` (id omitted when empty).
@@ -65,6 +73,21 @@ void append_error_line(std::string& out, uint64_t seq, std::string_view id,
   out += boost::json::serialize(boost::json::string_view{detail});
   out += "}\n";
 }
+
+} // namespace
+
+namespace {
+
+/// The line a connection over limits.max-connections gets before closing.
+std::string rejection_line(std::size_t limit) {
+  return "{\"error\":\"overloaded\",\"detail\":\"too many connections "
+         "(limit "
+         + std::to_string(limit) + ")\"}\n";
+}
+
+/// Bytes of replies handed to one socket write: the idle timeout sees a
+/// slow reader's progress at this granularity.
+constexpr std::size_t write_piece = 64 * 1024;
 
 } // namespace
 
@@ -96,7 +119,8 @@ public:
     : socket_(std::move(socket)), owner_(std::move(owner)),
       framer_(owner_->options_.max_event_bytes),
       buffer_(owner_->options_.read_buffer_bytes),
-      drain_timer_(socket_.get_executor()) {
+      drain_timer_(socket_.get_executor()),
+      idle_timer_(socket_.get_executor()) {
   }
 
   /// Opens the channel and starts reading.
@@ -115,6 +139,7 @@ private:
   /// One submitted chunk waiting for its result or for its turn to be acked.
   struct inflight_chunk {
     uint64_t line_count = 0;
+    std::size_t bytes = 0;
     std::chrono::steady_clock::time_point submitted;
     std::optional<outcome<chunk_result>> result;
     bool guessed = false; // a failure charged here without knowing its chunk
@@ -136,7 +161,35 @@ private:
         });
       },
       std::move(peer));
+    touch();
+    arm_idle_timer(owner_->options_.idle_timeout);
     do_read();
+  }
+
+  /// Records progress for the idle timeout.
+  void touch() {
+    last_activity_ = std::chrono::steady_clock::now();
+  }
+
+  void arm_idle_timer(std::chrono::steady_clock::duration after) {
+    idle_timer_.expires_after(after);
+    idle_timer_.async_wait([self = shared_from_this()](sys_error ec) {
+      if (!ec)
+        self->on_idle_timer();
+    });
+  }
+
+  void on_idle_timer() {
+    if (finished_ || read_closed_)
+      return;
+    auto limit = owner_->options_.idle_timeout;
+    auto quiet = std::chrono::steady_clock::now() - last_activity_;
+    if (quiet < limit || outstanding_ > 0)
+      return arm_idle_timer(quiet < limit ? limit - quiet : limit);
+    ++owner_->stats_.timed_out;
+    if (writing_active_)
+      return drop();
+    on_stop(); // like shutdown: nothing is in flight, the last ack went out
   }
 
   void on_stop() {
@@ -174,6 +227,7 @@ private:
       return end_reading(); // shutdown: only complete lines count
     if (ec)
       return fail();
+    touch();
     owner_->stats_.bytes_read += n;
     framer_.feed(buffer_.data(), n);
     drain_available();
@@ -193,7 +247,9 @@ private:
     sys_error ec;
     while (framer_.pending_bytes() < opts.max_chunk_bytes
            && submitted_ - acked_ + framer_.pending_lines()
-                <= opts.max_inflight) {
+                <= opts.max_inflight
+           && inflight_bytes_ + framer_.pending_bytes()
+                < opts.max_inflight_bytes) {
       auto ready = socket_.available(ec);
       if (ec || ready == 0)
         return;
@@ -212,7 +268,10 @@ private:
       return;
     if (submitted_ - acked_ > owner_->options_.max_inflight)
       return;
-    if (out_.size() + writing_.size() > owner_->options_.max_write_queue)
+    if (inflight_bytes_ > owner_->options_.max_inflight_bytes)
+      return;
+    if (out_.size() + writing_.size() - written_
+        > owner_->options_.max_write_queue)
       return;
     do_read();
   }
@@ -222,8 +281,9 @@ private:
     if (chunk.line_count == 0)
       return;
     pending_.emplace(chunk.first_seq,
-                     inflight_chunk{chunk.line_count,
+                     inflight_chunk{chunk.line_count, chunk.data.size(),
                                     std::chrono::steady_clock::now(), {}});
+    inflight_bytes_ += chunk.data.size();
     submitted_ = chunk.first_seq + chunk.line_count - 1;
     ++outstanding_;
     owner_->stats_.lines_submitted += chunk.line_count;
@@ -232,6 +292,7 @@ private:
 
   void on_result(outcome<chunk_result> r) {
     --outstanding_;
+    touch();
     if (auto* f = std::get_if<failure>(&r)) {
       ++owner_->stats_.chunks_failed;
       last_failure_ = *f;
@@ -283,6 +344,7 @@ private:
       auto node = pending_.extract(pending_.begin());
       owner_->ack_latency_.add(now - node.mapped().submitted);
       append_outcome(node.key(), node.mapped());
+      inflight_bytes_ -= node.mapped().bytes;
       acked_ = node.key() + node.mapped().line_count - 1;
     }
     if (acked_ == before)
@@ -310,21 +372,33 @@ private:
   }
 
   void do_write() {
-    if (writing_active_ || out_.empty() || aborted_)
+    if (writing_active_ || aborted_)
       return;
-    writing_.swap(out_);
+    if (written_ == writing_.size()) {
+      if (out_.empty())
+        return;
+      writing_.clear();
+      written_ = 0;
+      writing_.swap(out_);
+    }
     writing_active_ = true;
-    asio::async_write(socket_, asio::buffer(writing_),
-                      [self = shared_from_this()](sys_error ec, std::size_t) {
-                        self->on_write(ec);
+    auto piece = std::min(write_piece, writing_.size() - written_);
+    asio::async_write(socket_, asio::buffer(writing_.data() + written_, piece),
+                      [self = shared_from_this()](sys_error ec, std::size_t n) {
+                        self->on_write(ec, n);
                       });
   }
 
-  void on_write(sys_error ec) {
+  void on_write(sys_error ec, std::size_t n) {
     writing_active_ = false;
-    writing_.clear();
     if (ec)
       return fail();
+    touch();
+    written_ += n;
+    if (written_ == writing_.size()) {
+      writing_.clear();
+      written_ = 0;
+    }
     do_write();
     maybe_read();
     maybe_finish();
@@ -348,11 +422,22 @@ private:
     maybe_finish();
   }
 
+  /// The idle timeout on a client that does not read its replies: they
+  /// can never be delivered, so the connection goes at once.
+  void drop() {
+    aborted_ = true;
+    read_closed_ = true;
+    out_.clear();
+    sys_error ignored;
+    socket_.close(ignored);
+    maybe_finish();
+  }
+
   /// Closes once reading ended, every result arrived and every byte went.
   void maybe_finish() {
     if (finished_ || !read_closed_ || outstanding_ > 0)
       return;
-    if (!aborted_ && (writing_active_ || !out_.empty()))
+    if (!aborted_ && (writing_active_ || !out_.empty() || !writing_.empty()))
       return;
     finished_ = true;
     channel_.reset(); // all results are in: releases the channel
@@ -386,6 +471,7 @@ private:
     released_ = true;
     sys_error ignored;
     drain_timer_.cancel();
+    idle_timer_.cancel();
     socket_.close(ignored);
     owner_->remove(this);
   }
@@ -395,6 +481,8 @@ private:
   line_framer framer_;
   std::vector<char> buffer_;
   asio::steady_timer drain_timer_;
+  asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point last_activity_;
   asio::cancellation_signal read_cancel_;
   std::unique_ptr<backend::channel> channel_;
   std::map<uint64_t, inflight_chunk> pending_; // by first_seq
@@ -404,6 +492,8 @@ private:
   std::size_t outstanding_ = 0; // chunks without a result yet
   std::string out_;             // replies waiting for the current write
   std::string writing_;         // replies being written
+  std::size_t written_ = 0;     // bytes of writing_ already sent
+  std::size_t inflight_bytes_ = 0; // bytes of the chunks in pending_
   bool writing_active_ = false;
   bool reading_ = false;
   bool read_closed_ = false;
@@ -420,6 +510,8 @@ tcp_ingest::impl::impl(asio::io_context& io, const tcp::endpoint& endpoint,
                        backend& be, ingest_options options)
   : backend_(be), options_(options),
     listener_(std::make_shared<listener<session>>(io, endpoint, "ingest")) {
+  listener_->limit({options_.max_connections,
+                    rejection_line(options_.max_connections)});
 }
 
 void tcp_ingest::impl::start() {
@@ -465,6 +557,8 @@ ingest_stats tcp_ingest::stats() const {
   out.chunks_failed = s.chunks_failed;
   out.client_errors = s.client_errors;
   out.accept_errors = l.accept_errors();
+  out.connections_rejected = l.connections_rejected();
+  out.connections_timed_out = s.timed_out;
   out.ack_latency = impl_->ack_latency_.snapshot();
   return out;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -20,6 +21,10 @@ struct ingest_options {
   std::size_t read_buffer_bytes = 65536; // bytes per socket read
   std::size_t max_write_queue = 1 << 20; // pending reply bytes before pausing
   std::size_t max_chunk_bytes = 1 << 20;  // coalesce reads up to this size
+  std::size_t max_connections = 1024;    // limits.max-connections
+  std::chrono::milliseconds idle_timeout{60000}; // limits.idle-timeout-ms
+  /// Bytes of submitted, unacknowledged lines before reading pauses.
+  std::size_t max_inflight_bytes = 8 << 20;
 };
 
 /// Counters of a TCP ingest listener, for /v1/stats and /metrics.
@@ -32,6 +37,8 @@ struct ingest_stats {
   uint64_t chunks_failed = 0;   // chunks the backend answered with a failure
   uint64_t client_errors = 0;   // resets, broken pipes, ...
   uint64_t accept_errors = 0;
+  uint64_t connections_rejected = 0; // over limits.max-connections
+  uint64_t connections_timed_out = 0; // closed by limits.idle-timeout-ms
   latency_snapshot ack_latency; // from reading a chunk to its ack
 };
 

@@ -103,6 +103,12 @@ std::string render_stats(const system_totals& t, const front_counts& front) {
      json::object{
        {"connections", front.tcp.connections_open},
        {"connections_total", front.tcp.connections_accepted},
+       {"connections_rejected",
+        json::object{{"tcp", front.tcp.connections_rejected},
+                     {"http", front.http.connections_rejected}}},
+       {"connections_timed_out",
+        json::object{{"tcp", front.tcp.connections_timed_out},
+                     {"http", front.http.connections_timed_out}}},
        {"http_requests_total", front.http.requests},
        {"bytes_total", front.tcp.bytes_read + front.http.body_bytes},
        {"inflight_events", inflight},

@@ -88,13 +88,22 @@ int run(const eventide::server_options& opts) {
   std::unique_ptr<eventide::tcp_ingest> ingest;
   std::unique_ptr<eventide::http_api> http;
   try {
+    eventide::ingest_options tcp_opts;
+    tcp_opts.max_inflight = opts.ingest_max_inflight;
+    tcp_opts.max_event_bytes = opts.limits_max_event_bytes;
+    tcp_opts.max_connections = opts.limits_max_connections;
+    tcp_opts.idle_timeout
+      = std::chrono::milliseconds{opts.limits_idle_timeout_ms};
     ingest = std::make_unique<eventide::tcp_ingest>(
-      ioc, resolve(ioc, opts.ingest_listen), engine,
-      eventide::ingest_options{opts.ingest_max_inflight,
-                               opts.limits_max_event_bytes});
+      ioc, resolve(ioc, opts.ingest_listen), engine, tcp_opts);
     eventide::http_options http_opts;
     http_opts.max_body = opts.http_max_body;
     http_opts.max_event_bytes = opts.limits_max_event_bytes;
+    http_opts.max_header_bytes = opts.http_max_header_bytes;
+    http_opts.max_connections = opts.limits_max_connections;
+    http_opts.idle_timeout = tcp_opts.idle_timeout;
+    http_opts.header_timeout
+      = std::chrono::milliseconds{opts.limits_header_timeout_ms};
     http_opts.ingest_counters = [tcp = ingest.get()] { return tcp->stats(); };
     http = std::make_unique<eventide::http_api>(
       ioc, resolve(ioc, opts.http_listen), engine, std::move(http_opts));
