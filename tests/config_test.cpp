@@ -61,6 +61,14 @@ TEST_CASE("the shipped config file parses and matches the defaults") {
   CHECK(res.options->http_listen == defaults.options->http_listen);
   CHECK(res.options->dedup_window == defaults.options->dedup_window);
   CHECK(res.options->cluster_seeds.empty());
+  CHECK(res.options->limits_max_connections
+        == defaults.options->limits_max_connections);
+  CHECK(res.options->limits_idle_timeout_ms
+        == defaults.options->limits_idle_timeout_ms);
+  CHECK(res.options->limits_header_timeout_ms
+        == defaults.options->limits_header_timeout_ms);
+  CHECK(res.options->http_max_header_bytes
+        == defaults.options->http_max_header_bytes);
 }
 
 TEST_CASE("the command line wins over the config file") {
@@ -87,7 +95,11 @@ TEST_CASE("an unknown key in the config file is refused with its name") {
 TEST_CASE("a wrong-typed or out-of-range value is refused with its name") {
   for (auto text : {"[http]\nmax-body = abc\n", "[engine]\nshards = 0\n",
                     "[http]\nlisten = nonsense\n",
-                    "[storage]\nmode = tape\n", "[cluster]\nport = 70000\n"}) {
+                    "[storage]\nmode = tape\n", "[cluster]\nport = 70000\n",
+                    "[limits]\nmax-connections = 0\n",
+                    "[limits]\nidle-timeout-ms = 99\n",
+                    "[limits]\nheader-timeout-ms = 3600001\n",
+                    "[http]\nmax-header-bytes = 1023\n"}) {
     auto res = parse({"--config", write_file("bad", text)});
     CAPTURE(text);
     CHECK_FALSE(res.options);

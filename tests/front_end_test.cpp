@@ -894,4 +894,149 @@ TEST_SUITE("front_end") {
     }
   }
 
+
+  // -- limits
+  // -------------------------------------------------------------------
+
+  TEST_CASE("ambiguous request framing is found in the header") {
+    struct row {
+      std::vector<std::pair<std::string, std::string>> fields;
+      unsigned version;
+      bool bad;
+    };
+    std::vector<row> rows{
+      {{{"Content-Length", "5"}}, 11, false},
+      {{{"Transfer-Encoding", "chunked"}}, 11, false},
+      {{{"Transfer-Encoding", " Chunked "}}, 11, false},
+      {{}, 11, false},
+      {{{"Content-Length", "5"}, {"Content-Length", "5"}}, 11, true},
+      {{{"Content-Length", "5"}, {"Content-Length", "6"}}, 11, true},
+      {{{"Content-Length", "5, 5"}}, 11, true},
+      {{{"Content-Length", "+5"}}, 11, true},
+      {{{"Content-Length", "5"}, {"Transfer-Encoding", "chunked"}}, 11, true},
+      {{{"Transfer-Encoding", "gzip"}}, 11, true},
+      {{{"Transfer-Encoding", "gzip, chunked"}}, 11, true},
+      {{{"Transfer-Encoding", "chunked, chunked"}}, 11, true},
+      {{{"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}},
+       11,
+       true},
+      {{{"Transfer-Encoding", "chunked"}}, 10, true},
+    };
+    for (const auto& r : rows) {
+      http::request_header<> h;
+      h.version(r.version);
+      std::string text;
+      for (const auto& [name, value] : r.fields) {
+        h.insert(name, value);
+        text += name + ": " + value + "; ";
+      }
+      CAPTURE(text);
+      CHECK(eventide::framing_error(h).has_value() == r.bad);
+    }
+  }
+
+  TEST_CASE("a TCP connection over max-connections is told and closed") {
+    auto opts = default_ingest();
+    opts.max_connections = 1;
+    server s{opts};
+    client first{s.ingest.local_endpoint()};
+    first.send("{\"ok\":1}\n");
+    REQUIRE(read_until_ack(first, 1).complete);
+    client second{s.ingest.local_endpoint()};
+    auto line = second.read_line();
+    REQUIRE(line);
+    CHECK(*line
+          == "{\"error\":\"overloaded\",\"detail\":\"too many "
+             "connections (limit 1)\"}");
+    CHECK(second.at_eof());
+    CHECK(s.ingest.stats().connections_rejected == 1);
+    first.shutdown_send();
+    CHECK(first.at_eof());
+    CHECK(eventually([&] { return s.ingest.stats().connections_open == 0; }));
+    client third{s.ingest.local_endpoint()};
+    third.send("{\"ok\":2}\n");
+    CHECK(read_until_ack(third, 1).complete);
+  }
+
+  TEST_CASE("an HTTP connection over max-connections gets 503 and closes") {
+    eventide::http_options opts;
+    opts.max_connections = 1;
+    server s{default_ingest(), opts};
+    client first{s.api.local_endpoint()};
+    CHECK(round_trip(first, request_text("GET", "/healthz")).result()
+          == http::status::ok);
+    client second{s.api.local_endpoint()};
+    auto res = round_trip(second, request_text("GET", "/healthz"));
+    CHECK(res.result() == http::status::service_unavailable);
+    CHECK_FALSE(res.keep_alive());
+    CHECK(str(body_of(res).at("error")) == "overloaded");
+    CHECK(s.api.stats().connections_rejected == 1);
+  }
+
+  TEST_CASE("a TCP connection idle with nothing in flight is closed") {
+    auto opts = default_ingest();
+    opts.idle_timeout = 200ms;
+    server s{opts};
+    client c{s.ingest.local_endpoint()};
+    c.send("{\"ok\":1}\n");
+    REQUIRE(read_until_ack(c, 1).complete);
+    CHECK(c.at_eof());
+    CHECK(s.ingest.stats().connections_timed_out == 1);
+  }
+
+  TEST_CASE("the idle timeout spares a client waiting for its acks") {
+    auto opts = default_ingest();
+    opts.idle_timeout = 200ms;
+    server s{opts};
+    s.be.set_mode(fake_backend::mode::hold);
+    client c{s.ingest.local_endpoint()};
+    c.send("{\"ok\":1}\n");
+    REQUIRE(eventually([&] { return s.be.lines_received == 1; }));
+    std::this_thread::sleep_for(700ms);
+    CHECK(s.ingest.stats().connections_timed_out == 0);
+    s.be.release();
+    CHECK(read_until_ack(c, 1).complete);
+  }
+
+  TEST_CASE("a session pauses on in-flight bytes, not only on lines") {
+    auto opts = default_ingest();
+    opts.max_inflight_bytes = 64;
+    opts.read_buffer_bytes = 16;
+    server s{opts};
+    s.be.set_mode(fake_backend::mode::hold);
+    client c{s.ingest.local_endpoint()};
+    std::string input;
+    for (int i = 0; i < 100; ++i)
+      input += "{\"n\":" + std::to_string(100 + i) + "}\n"; // 10 bytes a line
+    c.send(input);
+    REQUIRE(eventually([&] { return s.be.lines_received > 6; }));
+    std::this_thread::sleep_for(100ms);
+    CHECK(s.ingest.stats().bytes_read <= 64 + 16 + 16);
+    s.be.release();
+    CHECK(read_until_ack(c, 100).complete);
+  }
+
+  TEST_CASE("a header over max-header-bytes is 431 and the connection closes") {
+    eventide::http_options opts;
+    opts.max_header_bytes = 1024;
+    server s{default_ingest(), opts};
+    client c{s.api.local_endpoint()};
+    auto res = round_trip(c, "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: "
+                               + std::string(2000, 'x') + "\r\n\r\n");
+    CHECK(res.result() == http::status::request_header_fields_too_large);
+    CHECK(str(body_of(res).at("error")) == "too_large");
+    CHECK(c.at_eof());
+  }
+
+  TEST_CASE("a request with Transfer-Encoding other than chunked is 400") {
+    server s;
+    client c{s.api.local_endpoint()};
+    auto res = round_trip(c, "POST /v1/events HTTP/1.1\r\nHost: t\r\n"
+                             "Content-Type: application/x-ndjson\r\n"
+                             "Transfer-Encoding: gzip\r\n\r\n"
+                             "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    CHECK(res.result() == http::status::bad_request);
+    CHECK(str(body_of(res).at("error")) == "bad_request");
+    CHECK(c.at_eof());
+  }
 } // TEST_SUITE

@@ -21,7 +21,9 @@ OPTIONS = ["ingest.listen", "http.listen", "http.max-body", "engine.parsers",
            "engine.shards", "ingest.max-inflight", "limits.max-event-bytes",
            "limits.max-depth", "dedup.window", "storage.mode", "storage.data-dir",
            "storage.fsync", "log.level", "log.format", "cluster.port",
-           "cluster.seeds", "cluster.node-name"]
+           "cluster.seeds", "cluster.node-name", "limits.max-connections",
+           "limits.idle-timeout-ms", "limits.header-timeout-ms",
+           "http.max-header-bytes"]
 
 # a file that starts a harmless server when nothing is wrong with it
 BASE = {"ingest.listen": '"127.0.0.1:0"', "http.listen": '"127.0.0.1:0"',
@@ -133,6 +135,10 @@ def test_config_file_errors_refused(binary):
         ("storage.fsync", '"sometimes"', "unknown fsync policy"),
         ("log.level", '"loud"', "unknown log level"),
         ("log.format", '"xml"', "unknown log format"),
+        ("limits.max-connections", "0", "no connections at all"),
+        ("limits.idle-timeout-ms", "5", "idle timeout below 100 ms"),
+        ("limits.header-timeout-ms", "-1", "negative header timeout"),
+        ("http.max-header-bytes", "100", "header limit below 1 KiB"),
     ]
     failures = []
     for key, raw, why in cases:
