@@ -149,7 +149,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   instant_backend be;
   for (int n = 0; n < 8 && !stream.empty(); ++n) {
     http::request_parser<http::string_body> parser;
-    parser.header_limit(http_header_limit);
+    parser.header_limit(
+      static_cast<std::uint32_t>(options.max_header_bytes));
     parser.body_limit(options.max_body);
     parser.eager(true);
     boost::beast::error_code ec;
@@ -168,6 +169,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       return 0; // malformed or over a limit: the session answers 400/413
     if (!parser.is_done())
       return 0; // incomplete: the session waits for more
+    if (framing_error(parser.get()))
+      return 0; // ambiguous length: the session answers 400 and closes
     check(used <= stream.size());
     stream.remove_prefix(used);
 

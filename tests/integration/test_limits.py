@@ -403,7 +403,8 @@ def test_request_smuggling_is_400(binary):
 def test_memory_bound_for_a_client_that_never_reads(binary):
     # every line is rejected (no key), so each line produces an error reply
     # of ~250 bytes that the client never reads
-    args = ["--ingest.max-inflight=4096"]
+    # (the idle timeout is long enough to watch the stall, then drops it)
+    args = ["--ingest.max-inflight=4096", "--limits.idle-timeout-ms=4000"]
     with start_server(binary, args) as srv:
         warm = srv.tcp()
         warm.send(b"".join(event(i, "w%d" % i) + b"\n" for i in range(2000)))
@@ -449,6 +450,10 @@ def test_memory_bound_for_a_client_that_never_reads(binary):
         assert sent < 64e6, "server read %.1f MB from a non-reading client" % (
             sent / 1e6)
         assert growth_mb < 96, "RSS grew by %.1f MB" % growth_mb
+        # its replies make no progress: dropped after the idle timeout
+        wait_until(lambda: stats(srv)["connections_timed_out"]["tcp"] == 1
+                   and stats(srv)["connections"] == 0, 10,
+                   what="the non-reading client dropped")
         s.close()
 
 
