@@ -180,15 +180,19 @@ private:
   }
 
   void on_idle_timer() {
-    if (finished_ || read_closed_)
+    if (finished_)
       return;
     auto limit = owner_->options_.idle_timeout;
     auto quiet = std::chrono::steady_clock::now() - last_activity_;
     if (quiet < limit || outstanding_ > 0)
       return arm_idle_timer(quiet < limit ? limit - quiet : limit);
-    ++owner_->stats_.timed_out;
-    if (writing_active_)
+    if (writing_active_) { // also after a half-close: replies must drain
+      ++owner_->stats_.timed_out;
       return drop();
+    }
+    if (read_closed_)
+      return; // finishing already
+    ++owner_->stats_.timed_out;
     on_stop(); // like shutdown: nothing is in flight, the last ack went out
   }
 
