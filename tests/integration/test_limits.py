@@ -297,11 +297,13 @@ def test_header_too_large_is_431(binary):
         ok.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Pad: " + b"p" * 1500
                    + b"\r\nConnection: close\r\n\r\n")
         data, _ = read_to_eof(ok)
+        ok.close()
         assert parse_responses(data)[0][0] == 200, data[:300]
         s = connect(srv.http_port)
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Pad: " + b"p" * 4000
                   + b"\r\n\r\n")
         data, eof = read_to_eof(s)
+        s.close()
         assert eof
         one_error_response(data, 431, "too_large", "header over the limit")
 
