@@ -8,13 +8,13 @@ namespace eventide {
 namespace {
 
 void add_line(std::string_view line, uint64_t seq, uint32_t shards,
-              const input_limits& limits, int64_t now_ms,
+              const input_limits& limits, int64_t now_ms, uint32_t list_limit,
               decoded_chunk& out) {
   if (is_blank(line))
     return; // blank lines take a number and are otherwise ignored
   auto text_begin = out.scratch.text.size();
   if (auto rej = decode_event(line, seq, limits, out.scratch)) {
-    out.result.rejected.push_back(std::move(*rej));
+    add_rejection(out.result, std::move(*rej), list_limit);
     return;
   }
   auto& rec = out.scratch.events.back();
@@ -68,7 +68,7 @@ void decode_ndjson(const ingest_chunk& chunk, uint32_t shards,
   // Oversized lines were dropped by the framer but keep their numbers.
   auto skip_oversized = [&] {
     while (skipped != chunk.oversized.end() && *skipped == seq) {
-      out.result.rejected.push_back(too_large(seq++, limits));
+      add_rejection(out.result, too_large(seq++, limits), chunk.list_limit);
       ++skipped;
     }
   };
@@ -78,12 +78,13 @@ void decode_ndjson(const ingest_chunk& chunk, uint32_t shards,
     auto line = rest.substr(0, nl);
     rest = nl == std::string_view::npos ? std::string_view{}
                                         : rest.substr(nl + 1);
-    add_line(line, seq++, shards, limits, now_ms, out);
+    add_line(line, seq++, shards, limits, now_ms, chunk.list_limit, out);
   }
   skip_oversized();
   auto leftover = static_cast<uint64_t>(chunk.oversized.end() - skipped);
   while (skipped != chunk.oversized.end())
-    out.result.rejected.push_back(too_large(*skipped++, limits));
+    add_rejection(out.result, too_large(*skipped++, limits),
+                  chunk.list_limit);
   out.result.line_count = seq - chunk.first_seq + leftover;
 }
 
@@ -99,7 +100,7 @@ void decode_json_body(const ingest_chunk& chunk, uint32_t shards,
   }
   auto seq = chunk.first_seq;
   for (auto element : *elements)
-    add_line(element, seq++, shards, limits, now_ms, out);
+    add_line(element, seq++, shards, limits, now_ms, chunk.list_limit, out);
   out.result.line_count = elements->size();
 }
 

@@ -38,14 +38,15 @@ struct fan_in {
   std::chrono::steady_clock::time_point started;
   bool sending = true; // requests still going out
   bool delivered = false;
+  uint32_t list_limit = 0; // the chunk's: rejections listed at most
 
   void add(uint32_t shard, apply_outcome& outcome) {
     if (!take(shard))
       return;
     result.applied += outcome.applied;
     result.duplicates += outcome.duplicates;
-    std::move(outcome.rejected.begin(), outcome.rejected.end(),
-              std::back_inserter(result.rejected));
+    for (auto& rej : outcome.rejected)
+      add_rejection(result, std::move(rej), list_limit);
     maybe_deliver();
   }
 
@@ -55,7 +56,7 @@ struct fan_in {
     if (it == waiting.end())
       return;
     for (const auto& rec : it->second.get_as<event_batch>(1).events)
-      result.rejected.push_back({rec.seq, {}, code, detail});
+      add_rejection(result, {rec.seq, {}, code, detail}, list_limit);
     waiting.erase(it);
     maybe_deliver();
   }
@@ -120,6 +121,8 @@ void count(parser_stats& stats, const ingest_chunk& chunk,
   stats.bytes += chunk.data.size();
   for (auto& rej : result.rejected)
     ++stats.rejected[static_cast<size_t>(rej.code)];
+  for (size_t i = 0; i < result.unlisted.size(); ++i)
+    stats.rejected[i] += result.unlisted[i];
 }
 
 caf::result<chunk_result> on_chunk(caf::stateful_actor<parser_state>* self,
@@ -135,6 +138,7 @@ caf::result<chunk_result> on_chunk(caf::stateful_actor<parser_state>* self,
   }
   auto fan = std::make_shared<fan_in>();
   fan->result = std::move(decoded.result);
+  fan->list_limit = chunk.list_limit;
   fan->started = std::chrono::steady_clock::now();
   fan->promise = self->make_response_promise<chunk_result>();
   for (uint32_t s = 0; s < decoded.per_shard.size(); ++s) {

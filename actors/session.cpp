@@ -28,7 +28,7 @@ struct session_state {
   void account(const chunk_result& r, std::size_t bytes) {
     answered += r.line_count;
     accepted += r.applied + r.duplicates;
-    rejected += r.rejected.size();
+    rejected += rejected_count(r);
     chunk_bytes -= bytes;
     if (!r.rejected.empty())
       meter.note_error(r.rejected.back().code, r.rejected.back().detail);

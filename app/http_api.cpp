@@ -1,6 +1,7 @@
 #include "app/http_api.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <charconv>
@@ -44,6 +45,11 @@ class http_session;
 constexpr auto drain_grace = std::chrono::seconds(2);
 
 using request = http::request<http::string_body>;
+
+/// A POST answer lists at most this many errors; the rest are counted
+/// (`errors_omitted`, `rejected_by_code`). Without it a body of tiny bad
+/// lines made an answer, and engine state, many times the body's size.
+constexpr uint32_t http_listed_errors = 1000;
 
 /// Counters of the sessions (the listener keeps the connection counters).
 struct atomic_stats {
@@ -271,8 +277,23 @@ reply events_reply(const outcome<chunk_result>& r) {
   json::object obj;
   obj["accepted"] = res.applied;
   obj["duplicates"] = res.duplicates;
-  obj["rejected"] = res.rejected.size();
+  auto rejected = rejected_count(res);
+  obj["rejected"] = rejected;
   obj["errors"] = std::move(errors);
+  if (rejected > res.rejected.size()) {
+    // Past the listing limit: the total by code, so nothing goes uncounted.
+    obj["errors_omitted"] = rejected - res.rejected.size();
+    std::array<uint64_t, error_code_count> by_code{};
+    for (const auto& rej : res.rejected)
+      ++by_code[static_cast<std::size_t>(rej.code)];
+    for (std::size_t i = 0; i < res.unlisted.size(); ++i)
+      by_code[i] += res.unlisted[i];
+    json::object codes;
+    for (std::size_t i = 0; i < by_code.size(); ++i)
+      if (by_code[i] > 0)
+        codes[to_string(static_cast<error_code>(i))] = by_code[i];
+    obj["rejected_by_code"] = std::move(codes);
+  }
   return {http::status::ok, json::serialize(obj)};
 }
 
@@ -290,6 +311,7 @@ void post_events(const route_context& ctx) {
       http::status::unsupported_media_type, "unsupported_media_type",
       "Content-Type must be application/x-ndjson or application/json"));
   }
+  chunk.list_limit = http_listed_errors;
   ctx.be.post_events(std::move(chunk),
                      [respond = ctx.respond](outcome<chunk_result> r) {
                        answer(respond, [&] { return events_reply(r); });

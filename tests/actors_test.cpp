@@ -103,6 +103,29 @@ TEST_CASE("oversized lines keep their sequence numbers between data lines") {
   CHECK(events[0].ts() == 1000);
 }
 
+TEST_CASE("past the list limit, rejections are only counted by code") {
+  decoded_chunk out;
+  auto chunk = ndjson("x\n{\"id\":\"a\"}\nx\nx\n"
+                      "{\"id\":\"b\",\"key\":\"k\",\"data\":{}}\n",
+                      1, {3});
+  chunk.list_limit = 2;
+  decode_chunk(chunk, 2, input_limits{}, 0, out);
+  CHECK(out.result.line_count == 6);
+  REQUIRE(out.result.rejected.size() == 2);
+  CHECK(out.result.rejected[0].seq == 1);
+  CHECK(out.result.rejected[1].seq == 2);
+  REQUIRE(out.result.unlisted.size() == error_code_count);
+  CHECK(out.result.unlisted[static_cast<size_t>(error_code::invalid_json)]
+        == 2);
+  CHECK(out.result.unlisted[static_cast<size_t>(error_code::too_large)] == 1);
+  CHECK(rejected_count(out.result) == 5);
+  CHECK(out.per_shard[shard_of("k", 2)].size() == 1);
+  chunk.list_limit = 0; // no limit: every one listed
+  decode_chunk(chunk, 2, input_limits{}, 0, out);
+  CHECK(out.result.rejected.size() == 5);
+  CHECK(out.result.unlisted.empty());
+}
+
 TEST_CASE("a last line without newline counts") {
   decoded_chunk out;
   decode_chunk(ndjson("{\"id\":\"a\",\"key\":\"k\",\"data\":{}}\nnot json"), 2,

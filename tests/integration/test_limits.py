@@ -459,5 +459,42 @@ def test_memory_bound_for_a_client_that_never_reads(binary):
         s.close()
 
 
+def test_http_answer_lists_at_most_1000_errors(binary):
+    """A body of tiny bad lines: every line is counted, 1000 are listed,
+    and neither the answer nor the server's memory grows with the body."""
+    with start_server(binary, ["--http.max-body=4194304"]) as srv:
+        body = b"x\n" * 10_000 + b"y\n" * 2 + b'{"id":"a","key":"k","data":{}}\n'
+        st, _, r = srv.http("POST", "/v1/events", body,
+                            {"Content-Type": "application/x-ndjson"})
+        assert st == 200, (st, r)
+        assert r["accepted"] == 1 and r["rejected"] == 10_002, r
+        assert len(r["errors"]) == 1000, len(r["errors"])
+        assert r["errors_omitted"] == 9_002, r["errors_omitted"]
+        assert r["rejected_by_code"] == {"invalid_json": 10_002}, r
+        idx = [e["index"] for e in r["errors"]]
+        assert idx == sorted(idx) and len(set(idx)) == 1000, idx[:5]
+        # The same as a JSON array: elements that are not objects.
+        st, _, r = srv.http("POST", "/v1/events", b"[" + b"1," * 5000 + b"1]",
+                            {"Content-Type": "application/json"})
+        assert st == 200, (st, r)
+        assert r["rejected"] == 5001 and len(r["errors"]) == 1000, r["rejected"]
+        assert r["rejected_by_code"] == {"not_an_object": 5001}, r
+        # Few errors: listed in full, no extra members.
+        st, _, r = srv.http("POST", "/v1/events", b"x\n" * 3,
+                            {"Content-Type": "application/x-ndjson"})
+        assert r["rejected"] == 3 and len(r["errors"]) == 3, r
+        assert "errors_omitted" not in r, r
+        # 4 MiB of two-byte bad lines (2 M rejections) used to peak near
+        # 1 GB; now the rejections past 1000 are only counted.
+        before = rss_kib(srv)
+        st, _, r = srv.http("POST", "/v1/events", b"x\n" * (2 * 1024 * 1024),
+                            {"Content-Type": "application/x-ndjson"})
+        assert st == 200 and r["rejected"] == 2 * 1024 * 1024, (st, r.get("rejected"))
+        grown_mib = (rss_kib(srv) - before) / 1024
+        assert grown_mib < 150, "RSS grew by %.0f MiB" % grown_mib
+        # Counted once each in /v1/stats, listed or not.
+        _, _, stats = srv.http("GET", "/v1/stats")
+        assert stats["rejected"] == 2 * 1024 * 1024 + 15_006, stats["rejected"]
+
 if __name__ == "__main__":
     harness.run_tests(globals())
