@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "app/auth.hpp"
 #include "app/backend.hpp"
 #include "app/latency_histogram.hpp"
 
@@ -20,6 +21,8 @@ struct ingest_options {
   std::size_t read_buffer_bytes = 65536; // bytes per socket read
   std::size_t max_write_queue = 1 << 20; // pending reply bytes before pausing
   std::size_t max_chunk_bytes = 1 << 20;  // coalesce reads up to this size
+  /// Set: the first line must be {"auth":"TOKEN"} of a `write` token.
+  std::shared_ptr<authenticator> auth{};
 };
 
 /// Counters of a TCP ingest listener, for /v1/stats and /metrics.
