@@ -139,7 +139,7 @@ function askForToken(detail) {
   const panel = $("auth-panel");
   $("auth-message").textContent = storedToken()
     ? "The server refused the token" + (detail ? ": " + detail : "") + "."
-    : "This server requires a token" + (detail ? " (" + detail + ")" : "") + ".";
+    : "This server requires a token for its API.";
   if (!panel.hidden) return;
   panel.hidden = false;
   $("auth-token").focus();
