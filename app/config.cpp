@@ -181,6 +181,11 @@ void declare_options(CLI::App& app, server_options& o) {
     ->delimiter(',');
   add("cluster.node-name", o.cluster_node_name,
       "stable name of this node (default: the host name)");
+  add("auth.token-file", o.auth_token_file,
+      "file of bearer tokens ('SCOPES TOKEN' lines); empty = no "
+      "authentication");
+  add("auth.allow-insecure", o.auth_allow_insecure,
+      "allow non-loopback listeners without auth.token-file (true/false)");
 }
 
 /// Keys given on the command line (`--a.b=v` or `--a.b v`).
@@ -342,7 +347,10 @@ std::string describe(const server_options& o) {
         << " storage.fsync=" << o.storage_fsync;
   out
       << " log.level=" << o.log_level << " log.format=" << o.log_format
-      << " cluster.node-name=" << o.cluster_node_name;
+      << " cluster.node-name=" << o.cluster_node_name
+      << " auth.token-file="
+      << (o.auth_token_file.empty() ? "(none)" : o.auth_token_file)
+      << " auth.allow-insecure=" << (o.auth_allow_insecure ? "true" : "false");
   return out.str();
 }
 

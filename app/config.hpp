@@ -43,6 +43,8 @@ struct server_options {
   uint16_t cluster_port = 0;
   std::vector<std::string> cluster_seeds;
   std::string cluster_node_name; // default: the host name
+  std::string auth_token_file;   // empty = authentication off
+  bool auth_allow_insecure = false; // non-loopback listeners without tokens
   std::string config_path;       // the file read, empty when none
 };
 

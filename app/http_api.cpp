@@ -94,6 +94,7 @@ struct reply {
   std::string allow{};
   std::string content_type = "application/json";
   std::shared_ptr<reply_stream> stream{}; // chunked streaming answer
+  bool challenge = false; // 401: add WWW-Authenticate
 };
 
 /// `in` with every byte that is not part of a valid UTF-8 sequence
@@ -239,12 +240,14 @@ struct route_context {
 
 using route_handler = void (*)(const route_context&);
 
-/// One line of the route table: exact path or prefix, method, handler.
+/// One line of the route table: exact path or prefix, method, handler, and
+/// the token scope it needs when authentication is on (nullopt: open).
 struct route {
   std::string_view pattern;
   bool prefix;
   http::verb method;
   route_handler handle;
+  std::optional<scope> needs;
 };
 
 /// Frames an NDJSON body like a connection, numbered from 0 (DESIGN.md §5:
@@ -581,25 +584,58 @@ void get_admin_asset(const route_context& ctx) {
 
 /// The route table.
 const route routes[] = {
-  {"/v1/events", false, http::verb::post, post_events},
-  {"/v1/keys/", true, http::verb::get, get_key},
-  {"/v1/keys/", true, http::verb::delete_, delete_key},
-  {"/v1/stats", false, http::verb::get, get_stats},
-  {"/v1/actors", false, http::verb::get, get_actors},
-  {"/v1/actors/", true, http::verb::get, get_actor},
-  {"/v1/cluster", false, http::verb::get, get_cluster},
-  {"/v1/tap", false, http::verb::get, get_tap},
-  {"/metrics", false, http::verb::get, get_metrics},
-  {"/healthz", false, http::verb::get, get_health},
-  {"/readyz", false, http::verb::get, get_ready},
-  {"/admin", false, http::verb::get, get_admin_asset},
-  {"/admin/", true, http::verb::get, get_admin_asset},
+  {"/v1/events", false, http::verb::post, post_events, scope::write},
+  {"/v1/keys/", true, http::verb::get, get_key, scope::read},
+  {"/v1/keys/", true, http::verb::delete_, delete_key, scope::write},
+  {"/v1/stats", false, http::verb::get, get_stats, scope::read},
+  {"/v1/actors", false, http::verb::get, get_actors, scope::admin},
+  {"/v1/actors/", true, http::verb::get, get_actor, scope::admin},
+  {"/v1/cluster", false, http::verb::get, get_cluster, scope::admin},
+  {"/v1/tap", false, http::verb::get, get_tap, scope::admin},
+  {"/metrics", false, http::verb::get, get_metrics, scope::read},
+  // Open: probes, and the console's static files (they hold no data).
+  {"/healthz", false, http::verb::get, get_health, std::nullopt},
+  {"/readyz", false, http::verb::get, get_ready, std::nullopt},
+  {"/admin", false, http::verb::get, get_admin_asset, std::nullopt},
+  {"/admin/", true, http::verb::get, get_admin_asset, std::nullopt},
 };
 
 bool matches(const route& r, std::string_view path) {
   if (r.prefix)
     return path.substr(0, r.pattern.size()) == r.pattern;
   return path == r.pattern;
+}
+
+/// The 401/403 answer for a request the token check refuses, or nullopt
+/// when it may go on (authentication off, an open route, a good token, or
+/// no route at all: that is a 404/405 for `dispatch`). Decided from the
+/// header alone, so a refused POST's body is never read.
+std::optional<reply> authorize(const http_options& options,
+                               const http::request_header<>& req) {
+  if (!options.auth)
+    return std::nullopt;
+  std::string_view target = req.target();
+  auto path = target.substr(0, target.find('?'));
+  const route* found = nullptr;
+  for (const auto& r : routes)
+    if (r.method == req.method() && matches(r, path)) {
+      found = &r;
+      break;
+    }
+  if (found == nullptr || !found->needs)
+    return std::nullopt;
+  std::optional<std::string_view> token;
+  auto it = req.find(http::field::authorization);
+  if (it != req.end())
+    token = bearer_token(it->value());
+  auto f = options.auth->check(token, *found->needs);
+  if (f == auth_failure::none)
+    return std::nullopt;
+  reply r{f == auth_failure::scope ? http::status::forbidden
+                                   : http::status::unauthorized,
+          auth_error_json(f, *found->needs, false)};
+  r.challenge = f != auth_failure::scope;
+  return r;
 }
 
 /// Finds the route of `ctx.req` and runs it; 404 or 405 when none fits.
@@ -788,6 +824,13 @@ private:
     // Why: DESIGN.md §5 413 over http.max-body, decided before the body.
     if (length && *length > owner_->options_.max_body)
       return send_body_too_large();
+    if (auto denied = authorize(owner_->options_, parser_->get())) {
+      // A request with a body is answered at once and the connection
+      // closed, so an unauthenticated client cannot make us read it.
+      if (parser_->chunked() || (length && *length > 0))
+        return send_close(std::move(*denied));
+      denied_ = std::move(denied);
+    }
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue"))
       return do_continue();
     do_read_body();
@@ -860,6 +903,11 @@ private:
 
   void handle() {
     auto number = ++request_number_;
+    if (denied_) {
+      auto r = std::move(*denied_);
+      denied_.reset();
+      return on_reply(number, std::move(r));
+    }
     auto executor = stream_.get_executor();
     reply_fn respond = [self = shared_from_this(), executor, number](reply r) {
       asio::post(executor, [self, number, r = std::move(r)]() mutable {
@@ -1017,6 +1065,8 @@ private:
       response_.set(http::field::cache_control, "no-cache");
     if (!r.allow.empty())
       response_.set(http::field::allow, r.allow);
+    if (r.challenge)
+      response_.set(http::field::www_authenticate, "Bearer realm=\"eventide\"");
     response_.body() = std::move(r.body);
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
@@ -1084,6 +1134,7 @@ private:
   std::array<char, 4096> scratch_{};
   uint64_t request_number_ = 0;
   uint64_t answered_ = 0;
+  std::optional<reply> denied_; // refused by the token check (no body)
   bool idle_ = false;
   bool stopping_ = false;
   bool closed_ = false;
@@ -1153,6 +1204,8 @@ front_counts http_api::impl::counters() const {
   out.http.body_bytes = stats_.body_bytes;
   out.http.connections_rejected = l.connections_rejected();
   out.http.connections_timed_out = stats_.timed_out;
+  if (options_.auth)
+    out.auth = options_.auth->stats();
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "app/auth.hpp"
 #include "app/backend.hpp"
 #include "app/tcp_ingest.hpp"
 
@@ -29,6 +30,8 @@ struct http_options {
   /// The TCP ingest's counters for /v1/stats and /metrics (any thread);
   /// empty when there is no TCP listener.
   std::function<ingest_stats()> ingest_counters;
+  /// Set: routes other than health and /admin need a bearer token.
+  std::shared_ptr<authenticator> auth{};
 };
 
 /// Counters of the HTTP API, for /v1/stats and /metrics.

@@ -181,6 +181,15 @@ std::string render_metrics(const system_totals& t,
             "class=\"4xx\"")
     .sample("eventide_http_errors_total", front.http.responses_5xx,
             "class=\"5xx\"");
+  e.family("eventide_auth_failures_total", "counter",
+           "Requests and ingest connections refused by the token check, "
+           "by reason.")
+    .sample("eventide_auth_failures_total", front.auth.missing,
+            "reason=\"missing\"")
+    .sample("eventide_auth_failures_total", front.auth.invalid,
+            "reason=\"invalid\"")
+    .sample("eventide_auth_failures_total", front.auth.scope,
+            "reason=\"scope\"");
   auto inflight = front.tcp.lines_submitted >= front.tcp.lines_acked
                     ? front.tcp.lines_submitted - front.tcp.lines_acked
                     : 0;

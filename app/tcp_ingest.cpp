@@ -17,6 +17,7 @@
 // it is dropped, since its replies can never be delivered.
 
 #include <atomic>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "app/latency_histogram.hpp"
@@ -72,6 +74,23 @@ void append_error_line(std::string& out, uint64_t seq, std::string_view id,
   out += "\",\"detail\":";
   out += boost::json::serialize(boost::json::string_view{detail});
   out += "}\n";
+}
+
+/// The longest first line a session waits for while authentication is on.
+constexpr std::size_t max_auth_line = 4096;
+
+/// The token of an auth line `{"auth":"TOKEN"}` (nothing else in it), or
+/// nullopt when the line is anything else.
+std::optional<std::string> auth_line_token(std::string_view line) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(line, ec);
+  if (ec || !v.is_object() || v.get_object().size() != 1)
+    return std::nullopt;
+  const auto* t = v.get_object().if_contains("auth");
+  if (t == nullptr || !t->is_string())
+    return std::nullopt;
+  const auto& s = t->get_string();
+  return std::string{s.data(), s.size()};
 }
 
 } // namespace
@@ -146,8 +165,19 @@ private:
   };
 
   void on_start() {
+    // With authentication on, the channel (and its session actor) opens
+    // only once the auth line has been accepted.
+    if (owner_->options_.auth == nullptr)
+      open_channel();
+    touch();
+    arm_idle_timer(owner_->options_.idle_timeout);
+    do_read();
+  }
+
+  void open_channel() {
     // Why: results arrive on actor threads; hop onto our strand. The handler
     // keeps the session alive until the channel is released.
+    authenticated_ = true;
     auto executor = socket_.get_executor();
     sys_error ec;
     auto remote = socket_.remote_endpoint(ec);
@@ -161,9 +191,41 @@ private:
         });
       },
       std::move(peer));
-    touch();
-    arm_idle_timer(owner_->options_.idle_timeout);
-    do_read();
+  }
+
+  /// Before authentication: collects the first line and checks it. Returns
+  /// how many bytes of `p` it consumed; the rest (if authenticated_) are
+  /// events. On refusal answers, stops reading and returns.
+  std::size_t take_auth_line(const char* p, std::size_t n, bool eof) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', n));
+    std::size_t used = nl ? static_cast<std::size_t>(nl - p) + 1 : n;
+    auth_line_.append(p, nl ? used - 1 : used);
+    if (auth_line_.size() > max_auth_line) {
+      refuse(auth_failure::missing);
+      return used;
+    }
+    if (!nl && !eof)
+      return used; // wait for the rest of the line
+    auto token = auth_line_token(auth_line_);
+    auto f = owner_->options_.auth->check(
+      token ? std::optional<std::string_view>{*token} : std::nullopt,
+      scope::write);
+    auth_line_.clear();
+    auth_line_.shrink_to_fit();
+    if (f != auth_failure::none) {
+      refuse(f);
+      return used;
+    }
+    open_channel(); // accepted: no reply, the next line is seq 1
+    return used;
+  }
+
+  /// One error line, then close without reading anything further.
+  void refuse(auth_failure f) {
+    out_ += auth_error_json(f, scope::write, true);
+    out_ += "\n";
+    read_closed_ = true;
+    do_write();
   }
 
   /// Records progress for the idle timeout.
@@ -220,6 +282,24 @@ private:
 
   void on_read(sys_error ec, std::size_t n) {
     reading_ = false;
+    if (!authenticated_ && !read_closed_ && !ec) {
+      auto used = take_auth_line(buffer_.data(), n, false);
+      owner_->stats_.bytes_read += used;
+      if (!authenticated_) {
+        if (!read_closed_ && !stopping_)
+          do_read();
+        else if (stopping_)
+          end_reading();
+        return;
+      }
+      n -= used;
+      std::memmove(buffer_.data(), buffer_.data() + used, n);
+    } else if (!authenticated_ && ec == asio::error::eof && !read_closed_) {
+      eof_seen_ = true;
+      take_auth_line(buffer_.data(), 0, true);
+      if (!authenticated_)
+        return;
+    }
     if (ec == asio::error::eof) {
       // DESIGN.md §4: at half-close a last line without '\n' counts.
       eof_seen_ = true;
@@ -484,6 +564,8 @@ private:
   std::shared_ptr<tcp_ingest::impl> owner_;
   line_framer framer_;
   std::vector<char> buffer_;
+  bool authenticated_ = false; // true at once when authentication is off
+  std::string auth_line_;      // the first line, while not yet authenticated
   asio::steady_timer drain_timer_;
   asio::steady_timer idle_timer_;
   std::chrono::steady_clock::time_point last_activity_;

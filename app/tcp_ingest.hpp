@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "app/auth.hpp"
 #include "app/backend.hpp"
 #include "app/latency_histogram.hpp"
 
@@ -25,6 +26,8 @@ struct ingest_options {
   std::chrono::milliseconds idle_timeout{60000}; // limits.idle-timeout-ms
   /// Bytes of submitted, unacknowledged lines before reading pauses.
   std::size_t max_inflight_bytes = 8 << 20;
+  /// Set: the first line must be {"auth":"TOKEN"} of a `write` token.
+  std::shared_ptr<authenticator> auth{};
 };
 
 /// Counters of a TCP ingest listener, for /v1/stats and /metrics.

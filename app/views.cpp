@@ -114,6 +114,13 @@ std::string render_stats(const system_totals& t, const front_counts& front) {
        {"inflight_events", inflight},
      }},
     {"ack_latency", latency_object(front.tcp.ack_latency)},
+    {"auth",
+     json::object{
+       {"enabled", front.auth.enabled},
+       {"failures", json::object{{"missing", front.auth.missing},
+                                 {"invalid", front.auth.invalid},
+                                 {"scope", front.auth.scope}}},
+     }},
   };
   return json::serialize(out);
 }

@@ -13,6 +13,7 @@ namespace eventide {
 struct front_counts {
   ingest_stats tcp;
   http_stats http;
+  auth_stats auth{}; // shared by both front ends
 };
 
 // Renderers of the admin API (DESIGN.md §5): engine data in, JSON out. Kept

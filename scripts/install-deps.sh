@@ -8,6 +8,7 @@ packages=(
   libcaf-dev libboost1.81-dev libboost-json1.81-dev
   libspdlog-dev libcli11-dev doctest-dev libjemalloc-dev
   libedit-dev
+  libssl-dev  # HMAC-SHA-256, constant-time compare for tokens
   clang-14 libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh)
   python3 curl netcat-openbsd tmux
   chromium    # the admin console's browser test (tests/browser/)

@@ -1,6 +1,7 @@
 #include "app/ctl/options.hpp"
 
 #include <algorithm>
+#include <fstream>
 
 #include <doctest/doctest.h>
 
@@ -142,6 +143,33 @@ TEST_CASE("completion offers every command") {
   auto one_shot = command_names(false);
   CHECK(std::find(one_shot.begin(), one_shot.end(), "quit")
         == one_shot.end());
+}
+
+TEST_CASE("--token-file takes the first token of a server token file or "
+          "the file's only word; $EVENTIDE_TOKEN is the fallback") {
+  auto write = [](const std::string& name, const std::string& text) {
+    auto path = "/tmp/eventide_ctl_token_test_" + name;
+    std::ofstream{path} << text;
+    return path;
+  };
+  std::string error;
+  auto server_file = write("server", "# tokens\n\nread,admin first-token-0123456789\n"
+                                     "write second-token-0123456789\n");
+  CHECK(read_token_file(server_file, error) == "first-token-0123456789");
+  auto bare = write("bare", "just-the-token-0123456789\n");
+  CHECK(read_token_file(bare, error) == "just-the-token-0123456789");
+  auto empty = write("empty", "# nothing\n");
+  CHECK_FALSE(read_token_file(empty, error));
+  CHECK(error.find("no token") != std::string::npos);
+  CHECK_FALSE(read_token_file("/nonexistent/token", error));
+  CHECK(error.find("/nonexistent/token") != std::string::npos);
+
+  CHECK(resolve_token(bare, "from-env", error) == "just-the-token-0123456789");
+  CHECK(resolve_token("", "from-env", error) == "from-env");
+  CHECK(resolve_token("", nullptr, error) == "");
+  auto parsed = parse({"--token-file", bare, "stats"});
+  REQUIRE(parsed.options);
+  CHECK(parsed.options->token_file == bare);
 }
 
 }

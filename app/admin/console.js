@@ -113,14 +113,62 @@ function setQuiet(node, text) {
 
 // -- HTTP ---------------------------------------------------------------
 
+// -- authentication -----------------------------------------------------
+// With auth.token-file the API wants "Authorization: Bearer TOKEN". The
+// token lives in sessionStorage (this tab only, gone when it closes); a 401
+// asks for it with a small form, "forget token" drops it.
+
+const TOKEN_KEY = "eventide.token";
+
+function storedToken() {
+  try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (_) { return ""; }
+}
+
+/// Headers for every API call: the bearer token when there is one.
+function authHeaders() {
+  const token = storedToken();
+  return token ? { Authorization: "Bearer " + token } : {};
+}
+
+function renderForget() {
+  $("auth-forget").hidden = !storedToken();
+}
+
+/// A 401: show the token form (once; typing is not interrupted by polls).
+function askForToken(detail) {
+  const panel = $("auth-panel");
+  $("auth-message").textContent = storedToken()
+    ? "The server refused the token" + (detail ? ": " + detail : "") + "."
+    : "This server requires a token for its API.";
+  if (!panel.hidden) return;
+  panel.hidden = false;
+  $("auth-token").focus();
+}
+
+function useToken(token) {
+  try { sessionStorage.setItem(TOKEN_KEY, token); } catch (_) { /* private mode */ }
+  $("auth-panel").hidden = true;
+  $("auth-token").value = "";
+  renderForget();
+  poll();
+}
+
+function forgetToken() {
+  try { sessionStorage.removeItem(TOKEN_KEY); } catch (_) { /* private mode */ }
+  renderForget();
+  stopTap();
+  poll();
+}
+
 /// GET a JSON document; resolves {ok, status, data} and never rejects.
 async function getJson(path) {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), REQUEST_TIMEOUT_MS);
   try {
-    const res = await fetch(path, { signal: ctl.signal, cache: "no-store" });
+    const res = await fetch(path, { signal: ctl.signal, cache: "no-store", headers: authHeaders() });
     let data = null;
     try { data = await res.json(); } catch (_) { data = null; }
+    if (res.status === 401) askForToken(data && data.detail);
     return { ok: res.ok, status: res.status, data };
   } catch (e) {
     return { ok: false, status: 0, data: null, error: String(e) };
@@ -858,10 +906,11 @@ async function startTap() {
   let count = 0;
   try {
     const res = await fetch(`/v1/tap?${mode}=${encodeURIComponent(target)}&rate=${rate}`,
-      { signal: ctl.signal, cache: "no-store" });
+      { signal: ctl.signal, cache: "no-store", headers: authHeaders() });
     if (!res.ok || !res.body) {
       let why = `HTTP ${res.status}`;
       try { const j = await res.json(); why = j.detail || j.error || why; } catch (_) { /* not JSON */ }
+      if (res.status === 401) askForToken(why);
       throw new Error(why);
     }
     setTapRunning(true, "streaming");
@@ -970,6 +1019,13 @@ function init() {
     if (key) lookupKey(key);
   });
   $("tap-form").addEventListener("submit", (e) => { e.preventDefault(); startTap(); });
+  $("auth-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const token = $("auth-token").value.trim();
+    if (token) useToken(token);
+  });
+  $("auth-forget").addEventListener("click", forgetToken);
+  renderForget();
   $("tap-stop").addEventListener("click", stopTap);
   $("tap-mode").addEventListener("change", (e) => {
     $("tap-target").placeholder = e.target.value === "shard" ? "shard number, e.g. 3" : "user:42";

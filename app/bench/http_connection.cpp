@@ -45,7 +45,10 @@ http_connection::http_connection(asio::io_context& ioc,
   req_.body().reserve(largest);  // bodies are copied in without growing
 }
 
-error_code http_connection::connect(const asio::ip::tcp::endpoint& endpoint) {
+error_code http_connection::connect(const asio::ip::tcp::endpoint& endpoint,
+                                    const std::string& token) {
+  if (!token.empty())
+    req_.set(http::field::authorization, "Bearer " + token);
   error_code ec;
   stream_.socket().connect(endpoint, ec);
   if (!ec)

@@ -21,9 +21,11 @@ public:
                   connection_result& result, uint32_t lines_per_chunk,
                   const std::string& host);
 
-  /// Connects synchronously, before the clock starts.
+  /// Connects synchronously, before the clock starts; a token is sent as
+  /// `Authorization: Bearer TOKEN` with every request.
   boost::system::error_code
-  connect(const boost::asio::ip::tcp::endpoint& endpoint);
+  connect(const boost::asio::ip::tcp::endpoint& endpoint,
+          const std::string& token);
 
 private:
   void send_chunk(size_t i) override;

@@ -99,6 +99,8 @@ error_code key_reader::round_trip(const std::string& target,
     return ec;
   http::request<http::empty_body> req{http::verb::get, target, 11};
   req.set(http::field::host, host_);
+  if (!token_.empty())
+    req.set(http::field::authorization, "Bearer " + token_);
   req.keep_alive(true);
   http::response<http::string_body> res;
   error_code result;

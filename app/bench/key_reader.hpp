@@ -26,6 +26,11 @@ public:
   key_reader(boost::asio::ip::tcp::endpoint endpoint, std::string host,
              std::chrono::milliseconds timeout);
 
+  /// Sends `Authorization: Bearer TOKEN` (empty: no header).
+  void set_token(std::string token) {
+    token_ = std::move(token);
+  }
+
   /// GET /v1/keys/{key} and extract fields.n.
   key_counter read_counter(std::string_view key);
 
@@ -37,6 +42,7 @@ private:
 
   boost::asio::io_context ioc_{1};
   boost::asio::ip::tcp::endpoint endpoint_;
+  std::string token_;
   std::string host_;
   std::chrono::milliseconds timeout_;
   boost::beast::tcp_stream stream_{ioc_};

@@ -114,7 +114,7 @@ private:
     else
       conn = std::make_unique<Connection>(ioc, plans_[c], *results_[c],
                                           chunk_lines(opts_));
-    auto ec = conn->connect(endpoint);
+    auto ec = conn->connect(endpoint, opts_.token);
     streams_.push_back(std::move(conn));
     return ec;
   }
@@ -197,6 +197,7 @@ int run(const bench_options& opts) {
   double generate_s = 0;
   auto plans = generate(opts, generate_s);
   key_reader reader{*http, opts.host, std::chrono::seconds(10)};
+  reader.set_token(opts.token);
   verify_baseline baseline;
   if (opts.verify) {
     baseline = read_baseline(opts, plans, reader);

@@ -91,6 +91,9 @@ void add_target_options(CLI::App& app, bench_options& o) {
   app.add_option("--http-port", o.http_port,
                  "HTTP port (for --http and --verify)")
     ->capture_default_str();
+  app.add_option("--token", o.token,
+                 "bearer token for a server with auth.token-file (TCP: "
+                 "the auth line; HTTP and --verify: the header)");
   app.add_option("--connections", o.connections,
                  "concurrent connections")
     ->check(CLI::Range(1u, 4096u))

@@ -38,6 +38,8 @@ struct bench_options {
   std::string run_id;
   bool json = false;
   bool quiet = false;
+  std::string token;  // bearer token: TCP auth line, HTTP header
+
   double drain_timeout_s = 30;
   std::string command_line;  // the exact invocation, for the report
 };

@@ -6,6 +6,8 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/monotonic_resource.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -43,11 +45,16 @@ tcp_connection::tcp_connection(asio::io_context& ioc,
     rbuf_(initial_read_buffer) {
 }
 
-error_code tcp_connection::connect(const asio::ip::tcp::endpoint& endpoint) {
+error_code tcp_connection::connect(const asio::ip::tcp::endpoint& endpoint,
+                                   const std::string& token) {
   error_code ec;
   socket_.connect(endpoint, ec);
   if (!ec)
     socket_.set_option(asio::ip::tcp::no_delay{true}, ec);
+  if (!ec && !token.empty()) {
+    auto line = json::serialize(json::object{{"auth", token}}) + "\n";
+    asio::write(socket_, asio::buffer(line), ec);
+  }
   return ec;
 }
 
@@ -173,6 +180,9 @@ void tcp_connection::handle_json_line(std::string_view line) {
                  + std::string{line.substr(0, 200)});
   auto seq = as_u64(obj->if_contains("seq"));
   std::string_view code_text = code->get_string();
+  if (!seq && (code_text == "unauthorized" || code_text == "forbidden"))
+    return fault("server refused the connection (see --token): "
+                 + std::string{line.substr(0, 200)});
   errors_.on_error(seq.value_or(0), code_text);
 }
 

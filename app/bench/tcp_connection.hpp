@@ -20,9 +20,11 @@ public:
   tcp_connection(boost::asio::io_context& ioc, const connection_plan& plan,
                  connection_result& result, uint32_t lines_per_chunk);
 
-  /// Connects synchronously, before the clock starts.
+  /// Connects synchronously, before the clock starts; with a token, sends
+  /// the auth line `{"auth":"TOKEN"}` first (it takes no sequence number).
   boost::system::error_code
-  connect(const boost::asio::ip::tcp::endpoint& endpoint);
+  connect(const boost::asio::ip::tcp::endpoint& endpoint,
+          const std::string& token);
 
 private:
   void on_start() override;

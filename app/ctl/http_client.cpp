@@ -96,6 +96,8 @@ http_client::make_request(http::verb method, std::string_view target,
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, address_);
   req.set(http::field::user_agent, "eventide-ctl");
+  if (!token_.empty())
+    req.set(http::field::authorization, "Bearer " + token_);
   req.keep_alive(true);
   if (!content_type.empty())
     req.set(http::field::content_type, content_type);

@@ -62,6 +62,11 @@ public:
                              const std::function<bool(std::string_view)>&
                                on_line);
 
+  /// Sends `Authorization: Bearer TOKEN` with every request (empty: none).
+  void set_token(std::string token) {
+    token_ = std::move(token);
+  }
+
   /// "HOST:PORT" as given.
   const std::string& address() const {
     return address_;
@@ -92,6 +97,7 @@ private:
   std::string host_;
   std::string port_;
   std::string address_;
+  std::string token_;
   boost::asio::io_context ioc_;
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;

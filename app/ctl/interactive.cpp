@@ -127,6 +127,7 @@ bool run_line(const std::string& line, const ctl_options& startup,
   if (opts.server() != http.address()) {
     // --server on a prompt line talks to that server for this command.
     http_client other{opts.host, opts.port};
+    other.set_token(opts.token);
     run_line_on(opts, other);
     return true;
   }
@@ -145,6 +146,7 @@ int run_interactive(const ctl_options& startup) {
   if (!path.empty())
     read_history(path.c_str());
   http_client http{startup.host, startup.port};
+  http.set_token(startup.token);
   std::printf("eventide-ctl %s; 'help' lists the commands, 'quit' leaves\n",
               startup.server().c_str());
   while (auto line = read_line()) {

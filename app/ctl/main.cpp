@@ -3,6 +3,7 @@
 // given and stdin is a terminal. Talks to the server's HTTP API only.
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
@@ -23,7 +24,15 @@ int main(int argc, char** argv) {
                parsed.exit_code == 0 ? stdout : stderr);
     return parsed.exit_code;
   }
-  const auto& opts = *parsed.options;
+  auto& opts = *parsed.options;
+  std::string token_error;
+  auto token = resolve_token(opts.token_file, std::getenv("EVENTIDE_TOKEN"),
+                             token_error);
+  if (!token) {
+    std::fprintf(stderr, "eventide-ctl: %s\n", token_error.c_str());
+    return usage_exit_code;
+  }
+  opts.token = *token;
   install_interrupt_handler();
   try {
     if (opts.cmd.kind == command_kind::none) {
@@ -36,6 +45,7 @@ int main(int argc, char** argv) {
       return run_interactive(opts);
     }
     http_client http{opts.host, opts.port};
+    http.set_token(opts.token);
     return run_command(opts, http);
   } catch (const transport_error& e) {
     std::fprintf(stderr, "eventide-ctl: cannot reach %s: %s\n",

@@ -1,6 +1,9 @@
 #include "app/ctl/options.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -30,6 +33,9 @@ struct cli {
     app.set_help_flag("-h,--help", "print this help and exit");
     app.add_option("--server", server, "HTTP address of the server")
       ->capture_default_str();
+    app.add_option("--token-file", o.token_file,
+                   "file holding the bearer token (a server token file: its "
+                   "first token); default: $EVENTIDE_TOKEN");
     app.add_flag("--json", o.json,
                  "machine output: the server's JSON, one document per "
                  "command");
@@ -243,6 +249,35 @@ split_host_port(std::string_view text) {
       || std::stoul(std::string{port}) > 65535)
     return std::nullopt;
   return std::pair{std::string{host}, std::string{port}};
+}
+
+std::optional<std::string> read_token_file(const std::string& path,
+                                           std::string& error) {
+  std::ifstream in{path};
+  if (!in) {
+    error = "--token-file " + path + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  for (std::string line; std::getline(in, line);) {
+    auto words = split_words(line);
+    if (!words || words->empty() || words->front().empty()
+        || words->front().front() == '#')
+      continue;
+    // "SCOPES TOKEN" (a server token file) or just "TOKEN".
+    return words->size() >= 2 ? (*words)[1] : words->front();
+  }
+  error = "--token-file " + path + ": no token in the file";
+  return std::nullopt;
+}
+
+std::optional<std::string> resolve_token(const std::string& token_file,
+                                         const char* env_token,
+                                         std::string& error) {
+  if (!token_file.empty())
+    return read_token_file(token_file, error);
+  if (env_token != nullptr)
+    return std::string{env_token};
+  return std::string{};
 }
 
 } // namespace eventide::ctl

@@ -42,6 +42,8 @@ struct ctl_options {
   std::string host = "127.0.0.1";
   std::string port = "8080";
   bool json = false;
+  std::string token_file;  // --token-file
+  std::string token;       // sent as Authorization: Bearer; empty = none
   command cmd;
 
   std::string server() const;
@@ -72,6 +74,18 @@ parse_result parse_arguments(const std::vector<std::string>& args,
 /// Splits a prompt line into words: blanks separate, '…' and "…" quote,
 /// a backslash escapes the next character. nullopt on an open quote.
 std::optional<std::vector<std::string>> split_words(std::string_view line);
+
+/// The token of a token file: the first token of a server token file
+/// (`SCOPES TOKEN` lines, `#` comments), or a file holding just the token.
+/// nullopt with `error` set when the file cannot be read or holds none.
+std::optional<std::string> read_token_file(const std::string& path,
+                                           std::string& error);
+
+/// The token to send: --token-file when given, else $EVENTIDE_TOKEN (may
+/// be null), else none. nullopt with `error` when the file is unusable.
+std::optional<std::string> resolve_token(const std::string& token_file,
+                                         const char* env_token,
+                                         std::string& error);
 
 /// "HOST:PORT" or "[V6]:PORT" into its parts; nullopt when malformed.
 std::optional<std::pair<std::string, std::string>>

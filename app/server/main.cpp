@@ -1,6 +1,8 @@
 // eventide: the server. Parses the options, starts the actor engine and the
 // network front ends, and drives a graceful shutdown on SIGTERM/SIGINT:
 // stop accepting, finish and acknowledge what was read, stop the actors.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -10,6 +12,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "app/auth.hpp"
 #include "app/config.hpp"
 #include "app/engine.hpp"
 #include "app/http_api.hpp"
@@ -73,12 +76,100 @@ eventide::engine_config engine_config_of(const eventide::server_options& o) {
   return cfg;
 }
 
+/// Loads auth.token-file (nullptr when none is configured); a bad file is a
+/// start-up error, a file others may read a warning.
+std::shared_ptr<eventide::authenticator>
+load_tokens(const eventide::server_options& opts, std::string& error) {
+  if (opts.auth_token_file.empty())
+    return nullptr;
+  auto loaded = eventide::token_set::load(opts.auth_token_file);
+  if (auto* err = std::get_if<std::string>(&loaded)) {
+    error = "auth.token-file: " + *err;
+    return nullptr;
+  }
+  struct stat st {};
+  if (::stat(opts.auth_token_file.c_str(), &st) == 0
+      && (st.st_mode & (S_IRGRP | S_IROTH)) != 0)
+    spdlog::warn("auth.token-file {} is readable by group or others (mode "
+                 "{:04o}); restrict it with chmod 600",
+                 opts.auth_token_file, st.st_mode & 07777);
+  auto& tokens = std::get<eventide::token_set>(loaded);
+  spdlog::info("authentication on: {} tokens from {}", tokens.size(),
+               opts.auth_token_file);
+  return std::make_shared<eventide::authenticator>(std::move(tokens));
+}
+
+/// Safe defaults: a listener reachable from other hosts needs tokens, or
+/// the operator's explicit auth.allow-insecure=true. Returns the refusal.
+std::string check_exposure(const eventide::server_options& opts,
+                           const tcp::endpoint& ingest_ep,
+                           const tcp::endpoint& http_ep) {
+  std::string exposed;
+  auto note = [&](const char* option, const tcp::endpoint& ep) {
+    if (ep.address().is_loopback())
+      return;
+    if (!exposed.empty())
+      exposed += ", ";
+    exposed += std::string{option} + "=" + to_text(ep);
+  };
+  note("ingest.listen", ingest_ep);
+  note("http.listen", http_ep);
+  if (exposed.empty() || !opts.auth_token_file.empty())
+    return {};
+  if (opts.auth_allow_insecure) {
+    spdlog::warn("listening on a non-loopback address ({}) without "
+                 "authentication because auth.allow-insecure=true: anyone "
+                 "who can reach it can read and write every key",
+                 exposed);
+    return {};
+  }
+  return "refusing to listen on a non-loopback address (" + exposed
+         + ") without authentication: set auth.token-file (see README "
+           "\"Security\"), bind 127.0.0.1, or set auth.allow-insecure=true "
+           "to accept the risk";
+}
+
+/// Warns at most once per interval about refused requests (never per
+/// request: DESIGN.md §8).
+void arm_auth_summary(asio::steady_timer& timer,
+                      const std::shared_ptr<eventide::authenticator>& auth,
+                      eventide::auth_stats before) {
+  constexpr int interval_s = 60;
+  timer.expires_after(std::chrono::seconds(interval_s));
+  timer.async_wait([&timer, auth, before](const boost::system::error_code& ec) {
+    if (ec)
+      return;
+    auto now = auth->stats();
+    auto line = eventide::auth_summary(now, before, interval_s);
+    if (!line.empty())
+      spdlog::warn("{}", line);
+    arm_auth_summary(timer, auth, now);
+  });
+}
+
 int run(const eventide::server_options& opts) {
   // Declared first so it is destroyed last: session actors can still hold
   // the front ends' connection objects (through their result callbacks)
   // until the actor system has finished them, and those objects' sockets
   // and timers need the io_context's services to exist when they die.
   asio::io_context ioc;
+  std::string auth_error;
+  auto auth = load_tokens(opts, auth_error);
+  if (!auth_error.empty()) {
+    spdlog::error("{}", auth_error);
+    return 2;
+  }
+  try {
+    auto exposure = check_exposure(opts, resolve(ioc, opts.ingest_listen),
+                                   resolve(ioc, opts.http_listen));
+    if (!exposure.empty()) {
+      spdlog::error("{}", exposure);
+      return 2;
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("cannot listen: {}", e.what());
+    return 1;
+  }
   caf::actor_system_config cfg;
   eventide::register_message_types(cfg);
   cfg.set("scheduler.max-threads", or_cores(opts.engine_threads));
@@ -94,11 +185,13 @@ int run(const eventide::server_options& opts) {
     tcp_opts.max_connections = opts.limits_max_connections;
     tcp_opts.idle_timeout
       = std::chrono::milliseconds{opts.limits_idle_timeout_ms};
+    tcp_opts.auth = auth;
     ingest = std::make_unique<eventide::tcp_ingest>(
       ioc, resolve(ioc, opts.ingest_listen), engine, tcp_opts);
     eventide::http_options http_opts;
     http_opts.max_body = opts.http_max_body;
     http_opts.max_event_bytes = opts.limits_max_event_bytes;
+    http_opts.auth = auth;
     http_opts.max_header_bytes = opts.http_max_header_bytes;
     http_opts.max_connections = opts.limits_max_connections;
     http_opts.idle_timeout = tcp_opts.idle_timeout;
@@ -126,15 +219,17 @@ int run(const eventide::server_options& opts) {
                         return eventide::listener_counts{
                           s.connections_accepted, s.connections_open};
                       });
-  spdlog::info("listening ingest={} http={}", to_text(ingest->local_endpoint()),
-               to_text(http->local_endpoint()));
 
   auto work = asio::make_work_guard(ioc);
+  asio::steady_timer auth_summary{ioc};
+  if (auth)
+    arm_auth_summary(auth_summary, auth, auth->stats());
   asio::signal_set signals{ioc, SIGINT, SIGTERM};
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec)
       return;
     spdlog::info("signal {} received: draining connections", sig);
+    auth_summary.cancel();
     auto remaining = std::make_shared<int>(2);
     auto one_done = [&, remaining] {
       if (--*remaining == 0)
@@ -143,6 +238,10 @@ int run(const eventide::server_options& opts) {
     ingest->shutdown(one_done);
     http->shutdown(one_done);
   });
+  // Why here: tests and scripts send SIGTERM as soon as they read this
+  // line, so it comes only once the signal is handled.
+  spdlog::info("listening ingest={} http={}", to_text(ingest->local_endpoint()),
+               to_text(http->local_endpoint()));
 
   std::vector<std::thread> io_threads;
   for (uint32_t i = 1; i < opts.engine_io_threads; ++i)

@@ -146,9 +146,9 @@ class Server {
   }
 }
 
-function getJson(server, p) {
+function getJson(server, p, headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get(server.url(p), (res) => {
+    const req = http.get(server.url(p), { headers }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d) => (body += d));
@@ -475,6 +475,67 @@ async function checkActors(page, server) {
   check(hot, "shard detail lists hot keys");
 }
 
+// -- with auth.token-file ---------------------------------------------------
+
+const AUTH_TOKEN = "console-test-token-0123456789";
+
+/// A second server with a token file: the page asks for a token, accepts
+/// it, renders the actors, and "forget token" asks again.
+async function runAuth(opts, context, profile) {
+  const tokens = path.join(profile, "tokens");
+  fs.writeFileSync(tokens, `# browser test\nread,write,admin ${AUTH_TOKEN}\n`, { mode: 0o600 });
+  const server = new Server(opts.binary, [
+    "--ingest.listen=127.0.0.1:0", "--http.listen=127.0.0.1:0",
+    "--storage.mode=memory", "--engine.shards=4", `--auth.token-file=${tokens}`,
+  ]);
+  try {
+    await server.started;
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    const resp = await page.goto(server.url("/admin"));
+    check(resp && resp.status() === 200, "auth: GET /admin is open without a token", resp && resp.status());
+    const asked = await page.waitForSelector('[data-testid="auth-panel"]', { state: "visible", timeout: 8000 })
+      .then(() => true, () => false);
+    check(asked, "auth: the console shows the token form after a 401");
+    check(await page.$eval('[data-testid="actor-count"]', (e) => e.textContent).then((t) => !/^[1-9]/.test(t)),
+      "auth: no actors are shown without a token");
+
+    await page.fill('[data-testid="auth-token"]', "wrong-token-but-long-enough");
+    await page.click('[data-testid="auth-submit"]');
+    const refusedMsg = await eventually(async () => {
+      const visible = await page.isVisible('[data-testid="auth-panel"]');
+      const msg = await page.textContent('[data-testid="auth-message"]');
+      return visible && /refused the token/.test(msg) ? msg : null;
+    }, 5000);
+    check(refusedMsg, "auth: a wrong token brings the form back saying it was refused");
+
+    await page.fill('[data-testid="auth-token"]', AUTH_TOKEN);
+    await page.click('[data-testid="auth-submit"]');
+    const actors = (await getJson(server, "/v1/actors", { Authorization: `Bearer ${AUTH_TOKEN}` })).data.actors;
+    const count = await eventually(async () => {
+      const v = Number(await valueOf(page, "actor-count"));
+      return v === actors.length ? v : null;
+    }, 8000);
+    check(count !== null, "auth: with the token the console renders the actors",
+      `${await valueOf(page, "actor-count")} vs ${actors.length}`);
+    check(!(await page.isVisible('[data-testid="auth-panel"]')), "auth: the form is gone");
+    const kept = await page.evaluate(() => sessionStorage.getItem("eventide.token"));
+    check(kept === AUTH_TOKEN, "auth: the token is kept in sessionStorage");
+
+    await page.click('[data-testid="auth-forget"]');
+    const again = await page.waitForSelector('[data-testid="auth-panel"]', { state: "visible", timeout: 8000 })
+      .then(() => true, () => false);
+    const dropped = await page.evaluate(() => sessionStorage.getItem("eventide.token"));
+    check(again && dropped === null, "auth: forget token drops it and asks again");
+    check(pageErrors.length === 0, "auth: no JavaScript errors", pageErrors.join("\n"));
+    await page.close();
+  } finally {
+    const exit = await server.stop();
+    check(exit.code === 0, "auth: server exits 0 on SIGTERM", JSON.stringify(exit) + "\n" + server.tail());
+  }
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(opts.chromium)) skip(`no chromium at ${opts.chromium} (apt-get install chromium)`);
@@ -507,6 +568,7 @@ async function main() {
       deviceScaleFactor: 1,
     });
     await run(opts, server, context);
+    if (!opts.docs) await runAuth(opts, context, profile);
   } catch (e) {
     check(false, "test ran to the end", (e && e.stack || e) + "\n--- server stderr ---\n" + server.tail());
   } finally {
