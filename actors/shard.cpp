@@ -273,6 +273,33 @@ caf::result<apply_outcome> on_apply(shard_actor self,
   return rp;
 }
 
+/// Deletes a key; with storage, answers once the deletion is in the log.
+/// When the log cannot take it the client gets an error, and the deletion
+/// (already made in memory) is kept and re-sent like a failed batch.
+caf::result<bool> on_erase(shard_actor self, const std::string& key) {
+  auto& st = self->state;
+  if (!st.options.storage)
+    return st.store.erase(key);
+  if (st.failing)
+    return caf::make_error(caf::sec::runtime_error, st.failing_detail);
+  if (!st.store.erase(key))
+    return false; // nothing changed, nothing to log
+  auto bytes = to_bytes(erase_batch(key));
+  auto seq = st.next_seq++;
+  auto rp = self->make_response_promise<bool>();
+  self
+    ->request(st.options.storage, caf::infinite, append_atom::value, st.index,
+              seq, bytes)
+    .then([rp](uint64_t) mutable { rp.deliver(true); },
+          [self, rp, seq, bytes](caf::error& err) mutable {
+            auto why = self->system().render(err);
+            storage_failed(self, seq, std::move(bytes), why);
+            rp.deliver(caf::make_error(caf::sec::runtime_error,
+                                       "deletion not stored: " + why));
+          });
+  return rp;
+}
+
 apply_outcome apply_in_memory(shard_actor self, const event_batch& batch) {
   auto& st = self->state;
   auto t0 = std::chrono::steady_clock::now();
@@ -367,8 +394,8 @@ caf::behavior shard_impl(shard_actor self, uint32_t index,
         return key_reply{true, std::move(*record)};
       });
     },
-    [=](erase_atom, const std::string& key) -> bool {
-      return self->state.meter.measure([&] { return self->state.store.erase(key); });
+    [=](erase_atom, const std::string& key) -> caf::result<bool> {
+      return self->state.meter.measure([&] { return on_erase(self, key); });
     },
     [=](stats_atom) -> shard_store_stats { return self->state.store.stats(); },
     [=](ready_atom) -> bool { return !self->state.failing; },

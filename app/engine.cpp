@@ -131,7 +131,10 @@ recovered_state recover(const storage_options& so, shard_limits limits) {
         throw std::runtime_error("WAL batch " + std::to_string(seq)
                                  + " of shard " + std::to_string(shard)
                                  + " is malformed");
-      out.stores[shard]->apply(batch);
+      if (is_erase(batch))
+        out.stores[shard]->erase(batch.text);
+      else
+        out.stores[shard]->apply(batch);
     });
   if (wal.truncated_bytes > 0)
     spdlog::warn("recovery: cut {} bytes of a torn tail ({}) off {}",

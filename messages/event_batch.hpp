@@ -142,6 +142,23 @@ struct event_batch {
   bool well_formed() const;
 };
 
+/// A WAL record that stands for `DELETE /v1/keys/{key}` rather than for
+/// applied events: no events, `shard` set to this marker, the key in `text`.
+inline constexpr uint32_t erase_marker = 0xffffffffu;
+
+/// The WAL record of deleting `key`.
+inline event_batch erase_batch(std::string key) {
+  event_batch b;
+  b.shard = erase_marker;
+  b.text = std::move(key);
+  return b;
+}
+
+/// True when `b` is a record made by `erase_batch`.
+inline bool is_erase(const event_batch& b) {
+  return b.shard == erase_marker && b.events.empty();
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, field_record& x) {
   return f(x.name_offset, x.name_size, x.raw_size, x.kind, x.number);

@@ -81,6 +81,32 @@ def test_restart_keeps_every_acknowledged_event(binary):
             assert body["duplicates"] == 100, body
 
 
+def test_delete_survives_kill9(binary):
+    """An acknowledged DELETE is in the log: the key stays gone after a
+    kill -9, and a key deleted and written again keeps only the new write."""
+    with tempfile.TemporaryDirectory() as d:
+        srv = start(binary, d)
+        try:
+            c = srv.tcp()
+            c.send_lines([incr_line("d%d" % i, "k%d" % (i % 3)) for i in range(30)])
+            c.wait_ack(30)
+            for key in ("k0", "k1"):
+                st, _, body = srv.http("DELETE", "/v1/keys/" + key)
+                assert st == 200 and body == {"deleted": True}, (st, body)
+            st, _, body = srv.http("DELETE", "/v1/keys/nothing")
+            assert st == 404, (st, body)
+            c = srv.tcp()
+            c.send_lines([incr_line("again", "k1")])
+            c.wait_ack(1)
+            os.kill(srv.proc.pid, signal.SIGKILL)
+            srv.proc.wait(10)
+        finally:
+            srv.kill()
+        with start(binary, d) as srv:
+            got = counters(srv, ["k0", "k1", "k2"])
+            assert got == {"k0": 0, "k1": 1, "k2": 10}, got
+
+
 def crash_rounds(binary, fsync, rounds, seed):
     """Streams incr events, kill -9 at a random moment, restarts, re-sends
     the unacknowledged tail with the same ids, and compares every key with
