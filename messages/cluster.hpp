@@ -41,6 +41,8 @@ using remove_atom = caf::atom_constant<caf::atom("remove")>;
 using cluster_atom = caf::atom_constant<caf::atom("cluster")>;
 /// node -> node: (bye_atom, node name): that member finished leaving.
 using bye_atom = caf::atom_constant<caf::atom("bye")>;
+/// router -> router: (introspect_atom, local_atom): this node's actors only.
+using local_atom = caf::atom_constant<caf::atom("local")>;
 
 /// What a joining node must share with the cluster.
 struct handshake {
@@ -76,6 +78,8 @@ struct route_table {
   std::vector<caf::actor> shards;  // the owner's shard actor
   std::vector<uint8_t> available;  // 0: the owner is unreachable
   std::vector<std::string> owners; // node names, for error details
+  std::vector<caf::actor> routers; // the reachable peers' routers
+  std::vector<std::string> router_nodes; // their node names
 };
 
 /// What a node actor tells one of its shards about its part in the
@@ -115,7 +119,7 @@ typename Inspector::result_type inspect(Inspector& f, membership& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, route_table& x) {
   return f(caf::meta::type_name("route_table"), x.epoch, x.shards,
-           x.available, x.owners);
+           x.available, x.owners, x.routers, x.router_nodes);
 }
 
 template <class Inspector>

@@ -92,6 +92,10 @@ error_code error_code_of(const caf::error& err);
 /// when a shard's node is unreachable) and a detail for the client.
 caf::error make_error(error_code code, std::string detail);
 
+/// True when `err` was made by `make_error(error_code, ...)`: an answer of
+/// eventide's own, not a transport failure.
+bool carries_code(const caf::error& err);
+
 /// Registers every message type with CAF so that they can cross the
 /// network once the cluster lands.
 void register_message_types(caf::actor_system_config& cfg);

@@ -22,6 +22,10 @@ caf::error make_error(error_code code, std::string detail) {
                     caf::make_message(std::move(detail))};
 }
 
+bool carries_code(const caf::error& err) {
+  return err.category() == error_category;
+}
+
 error_code error_code_of(const caf::error& err) {
   if (err.category() == error_category && err.code() < error_code_count)
     return static_cast<error_code>(err.code());
