@@ -348,8 +348,9 @@ void engine::cluster(std::function<void(outcome<cluster_view>)> done) {
   cluster_view view;
   view.self = cfg_.node_name;
   view.epoch = 1;
-  view.members.push_back(
-    member_view{cfg_.node_name, "", "up", static_cast<uint32_t>(cfg_.shards)});
+  view.members.push_back(member_view{cfg_.node_name, "", "up",
+                                     static_cast<uint32_t>(cfg_.shards),
+                                     static_cast<uint32_t>(cfg_.shards)});
   view.placement.assign(cfg_.shards, cfg_.node_name);
   done(std::move(view));
 }

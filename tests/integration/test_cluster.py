@@ -360,6 +360,63 @@ def shard_of(cluster, key):
     return stable_key_hash(key) % SHARDS
 
 
+def ctl(binary, srv, *args):
+    """eventide-ctl (built next to the server) against `srv`."""
+    import subprocess
+    exe = os.path.join(os.path.dirname(os.path.abspath(binary)), "eventide-ctl")
+    out = subprocess.run([exe, "--server", srv.http_addr] + list(args),
+                         capture_output=True, text=True, timeout=30)
+    return out.returncode, out.stdout, out.stderr
+
+
+def test_ctl_removes_a_dead_node_and_its_shards_start_empty(binary):
+    with tempfile.TemporaryDirectory() as root:
+        cl = Cluster(root)
+        cl.binary = binary
+        try:
+            cl.start("a")
+            cl.start("b", seeds=["a"])
+            cl.start("c", seeds=["a"])
+            cl.wait_settled(["a", "b", "c"])
+            c = cl.nodes["a"].tcp()
+            c.send_lines([incr("r%d" % i, "k%d" % (i % KEYS))
+                          for i in range(600)])
+            c.wait_ack(600)
+            owners = cl.view("a")["placement"]
+            on_c = [k for k in ("k%d" % i for i in range(KEYS))
+                    if owners[str(shard_of(cl, k))] == "c"]
+            assert on_c, owners
+            # A live member cannot be removed, only asked to leave.
+            code, out, err = ctl(binary, cl.nodes["a"], "cluster", "remove",
+                                 "c")
+            assert code == 1 and "use 'cluster leave'" in err, (code, out, err)
+            cl.nodes["c"].kill()
+            del cl.nodes["c"]
+            wait_until(lambda: any(m["state"] == "unreachable"
+                                   for m in cl.view("b")["members"]),
+                       20, what="c unreachable")
+            code, out, err = ctl(binary, cl.nodes["b"], "cluster", "remove",
+                                 "c")
+            assert code == 0 and "removed" in out, (code, out, err)
+            cl.wait_settled(["a", "b"])
+            assert "removed member c" in cl.nodes["b"].stderr_text()
+            # c's keys are gone; the rest are intact; new events are taken.
+            got = counters(cl.nodes["a"], ["k%d" % i for i in range(KEYS)])
+            for k, n in got.items():
+                assert n == (0 if k in on_c else 10), (k, n)
+            c = cl.nodes["b"].tcp()
+            c.send_lines([incr("s-" + k, k) for k in on_c])
+            c.wait_ack(len(on_c))
+            assert not c.errors, c.errors[:3]
+            assert counters(cl.nodes["a"], on_c) == {k: 1 for k in on_c}
+            code, out, err = ctl(binary, cl.nodes["a"], "cluster")
+            assert code == 0 and "c" not in [
+                line.split()[0] for line in out.splitlines()[1:] if line.split()
+            ], out
+        finally:
+            cl.stop_all()
+
+
 def test_a_shard_count_mismatch_is_refused_on_both_sides(binary):
     with tempfile.TemporaryDirectory() as root:
         cl = Cluster(root)
