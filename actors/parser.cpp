@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include "actors/actor_meter.hpp"
 #include "actors/mailbox_depth.hpp"
@@ -134,7 +135,9 @@ struct shard_route {
   caf::actor next;
   bool next_available = true;
   std::string next_owner;
-  std::deque<std::weak_ptr<fan_in>> held; // chunks with a batch held back
+  /// Chunks with a batch held back; owned here: nothing else keeps a
+  /// chunk alive whose only batches wait for the route.
+  std::deque<std::shared_ptr<fan_in>> held;
 };
 
 constexpr auto watchdog_interval = std::chrono::seconds(1);
@@ -203,8 +206,8 @@ void switch_route(parser_actor self, uint32_t s) {
   ++r.gen;
   auto held = std::move(r.held);
   r.held.clear();
-  for (auto& weak : held)
-    if (auto fan = weak.lock(); fan && !fan->delivered)
+  for (auto& fan : held)
+    if (!fan->delivered)
       send_batch(self, fan, s);
 }
 
@@ -350,7 +353,23 @@ actor_info introspect(caf::stateful_actor<parser_state>* self, bool deep) {
 /// Expires chunks whose shards did not answer within the timeout.
 void on_tick(caf::stateful_actor<parser_state>* self) {
   auto& st = self->state;
-  auto deadline = std::chrono::steady_clock::now() - st.shard_timeout;
+  auto now = std::chrono::steady_clock::now();
+  if (spdlog::should_log(spdlog::level::debug))
+    for (auto& weak : st.outstanding) {
+      auto fan = weak.lock();
+      if (!fan || fan->delivered || now - fan->started < std::chrono::seconds(3))
+        continue;
+      for (auto& w : fan->waiting) {
+        auto& r = st.routes[w.shard];
+        spdlog::debug("parser {}: chunk waits for shard {} (gen {}, route gen "
+                      "{}, inflight {}, draining {}, held {}, owner {}, "
+                      "available {})",
+                      st.stats.index, w.shard, w.gen, r.gen, r.inflight,
+                      r.draining, r.held.size(), r.owner, r.available);
+      }
+      break;
+    }
+  auto deadline = now - st.shard_timeout;
   while (!st.outstanding.empty()) {
     auto fan = st.outstanding.front().lock();
     if (fan && !fan->delivered) {

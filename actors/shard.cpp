@@ -510,6 +510,13 @@ void hand_off(shard_actor self) {
 void on_role(shard_actor self, shard_role& role) {
   auto& st = self->state;
   st.node = caf::actor_cast<caf::actor>(self->current_sender());
+  if (role.what == shard_role::kind::await
+      && st.role.what == shard_role::kind::serve) {
+    // The node has not yet heard that this shard took its state over
+    // (moved_atom crossed the role): keep serving and tell it again.
+    self->send(st.node, moved_atom::value, st.index, true);
+    return;
+  }
   st.role = std::move(role);
   switch (st.role.what) {
     case shard_role::kind::serve:

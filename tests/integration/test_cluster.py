@@ -9,6 +9,7 @@ mismatch refused on both sides.
 Run: python3 tests/integration/test_cluster.py --binary build/eventide
 """
 
+import contextlib
 import json
 import os
 import socket
@@ -48,7 +49,8 @@ class Cluster:
                 "--engine.shards=%d" % shards,
                 "--cluster.port=%d" % self.ports[name],
                 "--cluster.node-name=" + name,
-                "--cluster.heartbeat-ms=200", "--cluster.timeout-ms=1000"]
+                "--cluster.heartbeat-ms=200", "--cluster.timeout-ms=1000",
+                "--log.level=" + os.environ.get("EVENTIDE_TEST_LOG", "info")]
         if seeds:
             args.append("--cluster.seeds=" + ",".join(
                 "127.0.0.1:%d" % self.ports[s] for s in seeds))
@@ -87,6 +89,32 @@ class Cluster:
         for srv in self.nodes.values():
             if srv.alive():
                 srv.stop()
+
+
+@contextlib.contextmanager
+def running_cluster(binary, names=("a", "b", "c"), c_seed="a"):
+    """Nodes a (the first), b (seeded with a) and c (seeded with `c_seed`),
+    settled; every node is stopped afterwards."""
+    with tempfile.TemporaryDirectory() as root:
+        cl = Cluster(root)
+        cl.binary = binary
+        try:
+            seeds = {"a": [], "b": ["a"], "c": [c_seed]}
+            for n in names:
+                cl.start(n, seeds=seeds[n])
+            cl.wait_settled(list(names))
+            yield cl
+        finally:
+            cl.stop_all()
+
+
+def model_of(streamer):
+    """Every event a Streamer sent, counted per key."""
+    model = {"k%d" % i: 0 for i in range(KEYS)}
+    for events in streamer.sent.values():
+        for _, key in events:
+            model[key] += 1
+    return model
 
 
 def incr(eid, key):
@@ -158,185 +186,143 @@ class Streamer(threading.Thread):
 
 
 def test_three_nodes_give_exact_counters_from_any_node(binary):
-    with tempfile.TemporaryDirectory() as root:
-        cl = Cluster(root)
-        cl.binary = binary
-        try:
-            cl.start("a")
-            cl.start("b", seeds=["a"])
-            cl.start("c", seeds=["a"])
-            cl.wait_settled(["a", "b", "c"])
-            # Every shard has one owner and all three own some.
-            v = cl.view("b")
-            owners = set(v["placement"].values())
-            assert owners == {"a", "b", "c"}, v
-            model = {"k%d" % i: 0 for i in range(KEYS)}
-            clients = {n: cl.nodes[n].tcp() for n in ("a", "b", "c")}
-            sent = {n: 0 for n in clients}
-            for i in range(6000):
-                n = "abc"[i % 3]
-                key = "k%d" % (i % KEYS)
-                clients[n].send_lines([incr("e%d" % i, key)])
-                sent[n] += 1
-                model[key] += 1
-            for n, c in clients.items():
-                c.wait_ack(sent[n], timeout=60)
-                assert not c.errors, c.errors[:3]
-            check_counters(cl, ["a", "b", "c"], model)
-            st, _, body = cl.nodes["c"].http("GET", "/v1/stats")
-            assert st == 200 and body["accepted"] == 6000, body
-            # Re-sent ids are duplicates wherever they arrive.
-            c = cl.nodes["a"].tcp()
-            c.send_lines([incr("e%d" % i, "k%d" % (i % KEYS))
-                          for i in range(300)])
-            c.wait_ack(300)
-            check_counters(cl, ["a"], model)
-            # /v1/actors shows the actors of every node.
-            st, _, body = cl.nodes["a"].http("GET", "/v1/actors")
-            nodes = {a["node"] for a in body["actors"]}
-            assert nodes == {"a", "b", "c"}, nodes
-            kinds = {a["kind"] for a in body["actors"]}
-            assert "node" in kinds, kinds
-        finally:
-            cl.stop_all()
+    with running_cluster(binary, c_seed="a") as cl:
+        # Every shard has one owner and all three own some.
+        v = cl.view("b")
+        owners = set(v["placement"].values())
+        assert owners == {"a", "b", "c"}, v
+        model = {"k%d" % i: 0 for i in range(KEYS)}
+        clients = {n: cl.nodes[n].tcp() for n in ("a", "b", "c")}
+        sent = {n: 0 for n in clients}
+        for i in range(6000):
+            n = "abc"[i % 3]
+            key = "k%d" % (i % KEYS)
+            clients[n].send_lines([incr("e%d" % i, key)])
+            sent[n] += 1
+            model[key] += 1
+        for n, c in clients.items():
+            c.wait_ack(sent[n], timeout=60)
+            assert not c.errors, c.errors[:3]
+        check_counters(cl, ["a", "b", "c"], model)
+        st, _, body = cl.nodes["c"].http("GET", "/v1/stats")
+        assert st == 200 and body["accepted"] == 6000, body
+        # Re-sent ids are duplicates wherever they arrive.
+        c = cl.nodes["a"].tcp()
+        c.send_lines([incr("e%d" % i, "k%d" % (i % KEYS))
+                      for i in range(300)])
+        c.wait_ack(300)
+        check_counters(cl, ["a"], model)
+        # /v1/actors shows the actors of every node.
+        st, _, body = cl.nodes["a"].http("GET", "/v1/actors")
+        nodes = {a["node"] for a in body["actors"]}
+        assert nodes == {"a", "b", "c"}, nodes
+        kinds = {a["kind"] for a in body["actors"]}
+        assert "node" in kinds, kinds
 
 
 def test_a_fourth_node_joins_during_a_steady_stream(binary):
-    with tempfile.TemporaryDirectory() as root:
-        cl = Cluster(root)
-        cl.binary = binary
-        try:
-            cl.start("a")
-            cl.start("b", seeds=["a"])
-            cl.start("c", seeds=["b"])
-            cl.wait_settled(["a", "b", "c"])
-            s = Streamer(cl, ["a", "b", "c"], "j")
-            order = cl.nodes["a"].tcp()  # one connection, one key, in order
-            s.start()
-            wait_until(lambda: s.rounds >= 3, 30, what="stream running")
-            cl.start("d", seeds=["b"])
-            last = 0
-            deadline = time.monotonic() + 60
-            while not cl.settled(["a", "b", "c", "d"]):
-                assert time.monotonic() < deadline, "no settled cluster"
-                last += 1
-                order.send_lines([json.dumps({"id": "o%d" % last,
-                                              "key": "ordered", "op": "set",
-                                              "data": {"v": last}})])
-                time.sleep(0.02)
-            time.sleep(0.5)  # some more traffic on the new placement
-            s.finish()
-            order.wait_ack(last)
-            assert not order.errors, order.errors[:3]
-            for n, c in s.clients.items():
-                assert not c.errors, (n, c.errors[:3])
-            moved = [k for k, o in cl.view("a")["placement"].items()
-                     if o == "d"]
-            assert moved, "the new node owns no shard"
-            model = {"k%d" % i: 0 for i in range(KEYS)}
-            for events in s.sent.values():
-                for _, key in events:
-                    model[key] += 1
-            check_counters(cl, ["a", "d"], model)
-            st, _, body = cl.nodes["d"].get_key("ordered")
-            assert st == 200 and body["fields"]["v"] == last, (st, body, last)
-            assert "shards move" in cl.nodes["a"].stderr_text()
-        finally:
-            cl.stop_all()
+    with running_cluster(binary, c_seed="b") as cl:
+        s = Streamer(cl, ["a", "b", "c"], "j")
+        order = cl.nodes["a"].tcp()  # one connection, one key, in order
+        s.start()
+        wait_until(lambda: s.rounds >= 3, 30, what="stream running")
+        cl.start("d", seeds=["b"])
+        last = 0
+        deadline = time.monotonic() + 60
+        while not cl.settled(["a", "b", "c", "d"]):
+            assert time.monotonic() < deadline, "no settled cluster"
+            last += 1
+            order.send_lines([json.dumps({"id": "o%d" % last,
+                                          "key": "ordered", "op": "set",
+                                          "data": {"v": last}})])
+            time.sleep(0.02)
+        time.sleep(0.5)  # some more traffic on the new placement
+        s.finish()
+        order.wait_ack(last)
+        assert not order.errors, order.errors[:3]
+        for n, c in s.clients.items():
+            assert not c.errors, (n, c.errors[:3])
+        moved = [k for k, o in cl.view("a")["placement"].items()
+                 if o == "d"]
+        assert moved, "the new node owns no shard"
+        model = model_of(s)
+        check_counters(cl, ["a", "d"], model)
+        st, _, body = cl.nodes["d"].get_key("ordered")
+        assert st == 200 and body["fields"]["v"] == last, (st, body, last)
+        assert "shards move" in cl.nodes["a"].stderr_text()
 
 
 def test_a_graceful_leave_during_a_stream(binary):
-    with tempfile.TemporaryDirectory() as root:
-        cl = Cluster(root)
-        cl.binary = binary
-        try:
-            cl.start("a")
-            cl.start("b", seeds=["a"])
-            cl.start("c", seeds=["a"])
-            cl.wait_settled(["a", "b", "c"])
-            s = Streamer(cl, ["a", "b"], "l")
-            s.start()
-            wait_until(lambda: s.rounds >= 3, 30, what="stream running")
-            st, _, body = cl.nodes["a"].http("POST",
-                                             "/v1/cluster/leave?node=c")
-            assert st == 202, (st, body)
-            # The node hands its shards off and stops by itself.
-            cl.nodes["c"].proc.wait(60)
-            assert cl.nodes["c"].proc.returncode == 0, \
-                cl.nodes["c"].log_tail()
-            del cl.nodes["c"]
-            cl.wait_settled(["a", "b"])
-            time.sleep(0.3)
-            s.finish()
-            for n, c in s.clients.items():
-                assert not c.errors, (n, c.errors[:3])
-            model = {"k%d" % i: 0 for i in range(KEYS)}
-            for events in s.sent.values():
-                for _, key in events:
-                    model[key] += 1
-            check_counters(cl, ["a", "b"], model)
-        finally:
-            cl.stop_all()
+    with running_cluster(binary, c_seed="a") as cl:
+        s = Streamer(cl, ["a", "b"], "l")
+        s.start()
+        wait_until(lambda: s.rounds >= 3, 30, what="stream running")
+        st, _, body = cl.nodes["a"].http("POST",
+                                         "/v1/cluster/leave?node=c")
+        assert st == 202, (st, body)
+        # The node hands its shards off and stops by itself.
+        cl.nodes["c"].proc.wait(60)
+        assert cl.nodes["c"].proc.returncode == 0, \
+            cl.nodes["c"].log_tail()
+        del cl.nodes["c"]
+        cl.wait_settled(["a", "b"])
+        time.sleep(0.3)
+        s.finish()
+        for n, c in s.clients.items():
+            assert not c.errors, (n, c.errors[:3])
+        model = model_of(s)
+        check_counters(cl, ["a", "b"], model)
 
 
 def test_kill9_of_a_node_then_restart_loses_and_doubles_nothing(binary):
-    with tempfile.TemporaryDirectory() as root:
-        cl = Cluster(root)
-        cl.binary = binary
-        try:
-            cl.start("a")
-            cl.start("b", seeds=["a"])
-            cl.start("c", seeds=["a"])
-            cl.wait_settled(["a", "b", "c"])
-            model = {"k%d" % i: 0 for i in range(KEYS)}
-            first = [("p%d" % i, "k%d" % (i % KEYS)) for i in range(3000)]
-            c = cl.nodes["a"].tcp()
-            c.send_lines([incr(e, k) for e, k in first])
-            c.wait_ack(len(first))
-            assert not c.errors
-            for _, k in first:
+    with running_cluster(binary, c_seed="a") as cl:
+        model = {"k%d" % i: 0 for i in range(KEYS)}
+        first = [("p%d" % i, "k%d" % (i % KEYS)) for i in range(3000)]
+        c = cl.nodes["a"].tcp()
+        c.send_lines([incr(e, k) for e, k in first])
+        c.wait_ack(len(first))
+        assert not c.errors
+        for _, k in first:
+            model[k] += 1
+        victim = cl.nodes["c"]
+        victim.kill()  # SIGKILL
+        wait_until(lambda: any(
+            m["node"] == "c" and m["state"] == "unreachable"
+            for m in cl.view("a")["members"]), 20, what="c unreachable")
+        # Its shards answer unavailable; the others acknowledge.
+        second = [("q%d" % i, "k%d" % (i % KEYS)) for i in range(3000)]
+        c = cl.nodes["b"].tcp()
+        c.send_lines([incr(e, k) for e, k in second])
+        c.wait_ack(len(second), timeout=60)
+        failed = {e["seq"] for e in c.errors}
+        assert failed, "no event was refused while c was down"
+        assert {e["error"] for e in c.errors} == {"unavailable"}, \
+            c.errors[:3]
+        assert len(failed) < len(second), "every event was refused"
+        for seq, (_, k) in enumerate(second, start=1):
+            if seq not in failed:
                 model[k] += 1
-            victim = cl.nodes["c"]
-            victim.kill()  # SIGKILL
-            wait_until(lambda: any(
-                m["node"] == "c" and m["state"] == "unreachable"
-                for m in cl.view("a")["members"]), 20, what="c unreachable")
-            # Its shards answer unavailable; the others acknowledge.
-            second = [("q%d" % i, "k%d" % (i % KEYS)) for i in range(3000)]
-            c = cl.nodes["b"].tcp()
-            c.send_lines([incr(e, k) for e, k in second])
-            c.wait_ack(len(second), timeout=60)
-            failed = {e["seq"] for e in c.errors}
-            assert failed, "no event was refused while c was down"
-            assert {e["error"] for e in c.errors} == {"unavailable"}, \
-                c.errors[:3]
-            assert len(failed) < len(second), "every event was refused"
-            for seq, (_, k) in enumerate(second, start=1):
-                if seq not in failed:
-                    model[k] += 1
-            owners = cl.view("a")["placement"]
-            on_c = [k for k in model if owners[str(shard_of(cl, k))] == "c"]
-            st, _, body = cl.nodes["a"].get_key(on_c[0])
-            assert st == 503 and body["error"] == "unavailable", (st, body)
-            st, _, _ = cl.nodes["a"].http("GET", "/readyz")
-            assert st == 503
-            # Back with its data dir: everything acknowledged is there.
-            del cl.nodes["c"]
-            cl.start("c", seeds=["a"])
-            cl.wait_settled(["a", "b", "c"])
-            check_counters(cl, ["a", "c"], model)
-            # The refused events, re-sent with the same ids, count once.
-            retry = [second[seq - 1] for seq in sorted(failed)]
-            c = cl.nodes["c"].tcp()
-            c.send_lines([incr(e, k) for e, k in retry])
-            c.wait_ack(len(retry))
-            assert not c.errors, c.errors[:3]
-            for _, k in retry:
-                model[k] += 1
-            check_counters(cl, ["b", "c"], model)
-            assert "is unreachable" in cl.nodes["a"].stderr_text()
-        finally:
-            cl.stop_all()
+        owners = cl.view("a")["placement"]
+        on_c = [k for k in model if owners[str(shard_of(cl, k))] == "c"]
+        st, _, body = cl.nodes["a"].get_key(on_c[0])
+        assert st == 503 and body["error"] == "unavailable", (st, body)
+        st, _, _ = cl.nodes["a"].http("GET", "/readyz")
+        assert st == 503
+        # Back with its data dir: everything acknowledged is there.
+        del cl.nodes["c"]
+        cl.start("c", seeds=["a"])
+        cl.wait_settled(["a", "b", "c"])
+        check_counters(cl, ["a", "c"], model)
+        # The refused events, re-sent with the same ids, count once.
+        retry = [second[seq - 1] for seq in sorted(failed)]
+        c = cl.nodes["c"].tcp()
+        c.send_lines([incr(e, k) for e, k in retry])
+        c.wait_ack(len(retry))
+        assert not c.errors, c.errors[:3]
+        for _, k in retry:
+            model[k] += 1
+        check_counters(cl, ["b", "c"], model)
+        assert "is unreachable" in cl.nodes["a"].stderr_text()
 
 
 M64 = (1 << 64) - 1
@@ -370,74 +356,59 @@ def ctl(binary, srv, *args):
 
 
 def test_ctl_removes_a_dead_node_and_its_shards_start_empty(binary):
-    with tempfile.TemporaryDirectory() as root:
-        cl = Cluster(root)
-        cl.binary = binary
-        try:
-            cl.start("a")
-            cl.start("b", seeds=["a"])
-            cl.start("c", seeds=["a"])
-            cl.wait_settled(["a", "b", "c"])
-            c = cl.nodes["a"].tcp()
-            c.send_lines([incr("r%d" % i, "k%d" % (i % KEYS))
-                          for i in range(600)])
-            c.wait_ack(600)
-            owners = cl.view("a")["placement"]
-            on_c = [k for k in ("k%d" % i for i in range(KEYS))
-                    if owners[str(shard_of(cl, k))] == "c"]
-            assert on_c, owners
-            # A live member cannot be removed, only asked to leave.
-            code, out, err = ctl(binary, cl.nodes["a"], "cluster", "remove",
-                                 "c")
-            assert code == 1 and "use 'cluster leave'" in err, (code, out, err)
-            cl.nodes["c"].kill()
-            del cl.nodes["c"]
-            wait_until(lambda: any(m["state"] == "unreachable"
-                                   for m in cl.view("b")["members"]),
-                       20, what="c unreachable")
-            code, out, err = ctl(binary, cl.nodes["b"], "cluster", "remove",
-                                 "c")
-            assert code == 0 and "removed" in out, (code, out, err)
-            cl.wait_settled(["a", "b"])
-            assert "removed member c" in cl.nodes["b"].stderr_text()
-            # c's keys are gone; the rest are intact; new events are taken.
-            got = counters(cl.nodes["a"], ["k%d" % i for i in range(KEYS)])
-            for k, n in got.items():
-                assert n == (0 if k in on_c else 10), (k, n)
-            c = cl.nodes["b"].tcp()
-            c.send_lines([incr("s-" + k, k) for k in on_c])
-            c.wait_ack(len(on_c))
-            assert not c.errors, c.errors[:3]
-            assert counters(cl.nodes["a"], on_c) == {k: 1 for k in on_c}
-            code, out, err = ctl(binary, cl.nodes["a"], "cluster")
-            assert code == 0 and "c" not in [
-                line.split()[0] for line in out.splitlines()[1:] if line.split()
-            ], out
-        finally:
-            cl.stop_all()
+    with running_cluster(binary, c_seed="a") as cl:
+        c = cl.nodes["a"].tcp()
+        c.send_lines([incr("r%d" % i, "k%d" % (i % KEYS))
+                      for i in range(600)])
+        c.wait_ack(600)
+        owners = cl.view("a")["placement"]
+        on_c = [k for k in ("k%d" % i for i in range(KEYS))
+                if owners[str(shard_of(cl, k))] == "c"]
+        assert on_c, owners
+        # A live member cannot be removed, only asked to leave.
+        code, out, err = ctl(binary, cl.nodes["a"], "cluster", "remove",
+                             "c")
+        assert code == 1 and "use 'cluster leave'" in err, (code, out, err)
+        cl.nodes["c"].kill()
+        del cl.nodes["c"]
+        wait_until(lambda: any(m["state"] == "unreachable"
+                               for m in cl.view("b")["members"]),
+                   20, what="c unreachable")
+        code, out, err = ctl(binary, cl.nodes["b"], "cluster", "remove",
+                             "c")
+        assert code == 0 and "removed" in out, (code, out, err)
+        cl.wait_settled(["a", "b"])
+        assert "removed member c" in cl.nodes["b"].stderr_text()
+        # c's keys are gone; the rest are intact; new events are taken.
+        got = counters(cl.nodes["a"], ["k%d" % i for i in range(KEYS)])
+        for k, n in got.items():
+            assert n == (0 if k in on_c else 10), (k, n)
+        c = cl.nodes["b"].tcp()
+        c.send_lines([incr("s-" + k, k) for k in on_c])
+        c.wait_ack(len(on_c))
+        assert not c.errors, c.errors[:3]
+        assert counters(cl.nodes["a"], on_c) == {k: 1 for k in on_c}
+        code, out, err = ctl(binary, cl.nodes["a"], "cluster")
+        assert code == 0 and "c" not in [
+            line.split()[0] for line in out.splitlines()[1:] if line.split()
+        ], out
 
 
 def test_a_shard_count_mismatch_is_refused_on_both_sides(binary):
-    with tempfile.TemporaryDirectory() as root:
-        cl = Cluster(root)
-        cl.binary = binary
-        try:
-            cl.start("a")
-            port = free_port()
-            code, out, err, started = harness.run_to_exit(
-                binary,
-                ["--ingest.listen=127.0.0.1:0", "--http.listen=127.0.0.1:0",
-                 "--storage.mode=memory", "--engine.shards=8",
-                 "--cluster.port=%d" % port, "--cluster.node-name=x",
-                 "--cluster.seeds=127.0.0.1:%d" % cl.ports["a"]],
-                timeout=30)
-            assert code == 2, (code, err)
-            assert "refused this node" in err and "engine.shards=8" in err, err
-            wait_until(lambda: "refused node 'x'" in
-                       cl.nodes["a"].stderr_text(), 10, what="a's log line")
-            assert [m["node"] for m in cl.view("a")["members"]] == ["a"]
-        finally:
-            cl.stop_all()
+    with running_cluster(binary, names=("a",)) as cl:
+        port = free_port()
+        code, out, err, started = harness.run_to_exit(
+            binary,
+            ["--ingest.listen=127.0.0.1:0", "--http.listen=127.0.0.1:0",
+             "--storage.mode=memory", "--engine.shards=8",
+             "--cluster.port=%d" % port, "--cluster.node-name=x",
+             "--cluster.seeds=127.0.0.1:%d" % cl.ports["a"]],
+            timeout=30)
+        assert code == 2, (code, err)
+        assert "refused this node" in err and "engine.shards=8" in err, err
+        wait_until(lambda: "refused node 'x'" in
+                   cl.nodes["a"].stderr_text(), 10, what="a's log line")
+        assert [m["node"] for m in cl.view("a")["members"]] == ["a"]
 
 
 if __name__ == "__main__":
