@@ -28,6 +28,7 @@
 #include <boost/json.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/actor_meter.hpp"
@@ -72,6 +73,7 @@ struct node_state {
   bool started = false;
   bool joined = false; // reached a member (or bootstrapped alone)
   bool stopping = false;
+  std::set<std::string> unreachable_logged; // addresses warned about
   actor_meter meter;
 };
 
@@ -453,7 +455,8 @@ void connect(node_actor self, const std::string& address) {
       if (p.rec.address == address)
         p.connecting = false;
   };
-  auto mm = self->system().middleman().actor_handle();
+  auto mm = st.options.tls ? self->system().openssl_manager().actor_handle()
+                           : self->system().middleman().actor_handle();
   self
     ->request(mm, st.options.request_timeout, caf::connect_atom::value,
               hp.first, hp.second)
@@ -467,6 +470,7 @@ void connect(node_actor self, const std::string& address) {
           return;
         }
         auto& st = self->state;
+        st.unreachable_logged.erase(address);
         handshake hs{st.options.cluster, cluster_protocol_version,
                      st.options.shards};
         self
@@ -494,7 +498,14 @@ void connect(node_actor self, const std::string& address) {
                 handle_refusal(self, address, err);
             });
       },
-      [done_trying](caf::error&) { done_trying(); });
+      [self, address, done_trying](caf::error& err) {
+        done_trying();
+        // One line per address until it answers again, not one per try.
+        if (self->state.unreachable_logged.insert(address).second)
+          spdlog::warn("cluster: cannot connect to {}: {} (retrying "
+                       "quietly)",
+                       address, self->system().render(err));
+      });
 }
 
 void on_down(node_actor self, const caf::down_msg& down) {

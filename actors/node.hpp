@@ -23,6 +23,8 @@ struct node_options {
   caf::timespan tick = std::chrono::milliseconds(500);
   caf::timespan request_timeout = std::chrono::seconds(5);
   caf::timespan handoff_timeout = std::chrono::seconds(30);
+  /// Connect to peers through CAF's OpenSSL module (cluster.tls-*).
+  bool tls = false;
 };
 
 /// What the node knew when it last stopped (read from `state_file`).

@@ -186,6 +186,12 @@ void declare_options(CLI::App& app, server_options& o) {
   add("cluster.timeout-ms", o.cluster_timeout_ms,
       "a node silent this long is unreachable")
     ->check(CLI::Range(100u, 600000u));
+  add("cluster.tls-certificate", o.cluster_tls_certificate,
+      "PEM certificate of this node: node-to-node traffic over TLS");
+  add("cluster.tls-key", o.cluster_tls_key,
+      "PEM private key of cluster.tls-certificate");
+  add("cluster.tls-ca-file", o.cluster_tls_ca_file,
+      "PEM CA certificate; peers must present a certificate it signed");
   app.add_option("--cluster.seeds", o.cluster_seeds,
                  "host:port of nodes to join, comma-separated")
     ->delimiter(',');
@@ -264,6 +270,15 @@ std::string check_semantics(const server_options& o) {
     return "cluster.timeout-ms must be longer than cluster.heartbeat-ms";
   if (o.cluster_name.empty())
     return "cluster.name must not be empty";
+  if (o.cluster_tls_certificate.empty() != o.cluster_tls_key.empty())
+    return "cluster.tls-certificate and cluster.tls-key go together";
+  if (!o.cluster_tls_ca_file.empty() && o.cluster_tls_certificate.empty())
+    return "cluster.tls-ca-file needs cluster.tls-certificate and "
+           "cluster.tls-key";
+  for (auto* path : {&o.cluster_tls_certificate, &o.cluster_tls_key,
+                     &o.cluster_tls_ca_file})
+    if (!path->empty() && ::access(path->c_str(), R_OK) != 0)
+      return "cannot read " + *path + " (cluster TLS)";
   return {};
 }
 
@@ -371,6 +386,11 @@ std::string describe(const server_options& o) {
         << " cluster.seeds=";
     for (std::size_t i = 0; i < o.cluster_seeds.size(); ++i)
       out << (i ? "," : "") << o.cluster_seeds[i];
+    out << " cluster.tls="
+        << (o.cluster_tls_certificate.empty()
+              ? "off"
+              : o.cluster_tls_ca_file.empty() ? "encrypted"
+                                              : "encrypted+verified");
   }
   out
       << " auth.token-file="

@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/listener_probe.hpp"
@@ -182,6 +183,7 @@ engine::engine(caf::actor_system& sys, engine_config cfg)
     no.shards = cfg.shards;
     no.seeds = cfg.cluster_seeds;
     no.request_timeout = cfg.query_timeout;
+    no.tls = cfg.cluster_tls;
     if (cfg.durable) {
       open_data_dir(cfg.storage.dir, cfg.shards);
       no.state_file = cfg.storage.dir + "/CLUSTER";
@@ -230,8 +232,11 @@ engine::engine(caf::actor_system& sys, engine_config cfg)
   node_ = spawn_node(sys, no, shards_, parsers_, router_, std::move(memory),
                      std::move(hooks));
   caf::anon_send(router_, join_atom::value, node_);
-  auto port = sys.middleman().publish(node_, cfg.cluster_port,
-                                      cfg.cluster_host.c_str(), true);
+  auto port = cfg.cluster_tls
+                ? caf::openssl::publish(node_, cfg.cluster_port,
+                                        cfg.cluster_host.c_str(), true)
+                : sys.middleman().publish(node_, cfg.cluster_port,
+                                          cfg.cluster_host.c_str(), true);
   if (!port) {
     stop();
     throw std::runtime_error("cannot publish the node actor on "

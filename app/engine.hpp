@@ -38,6 +38,7 @@ struct engine_config {
   std::string cluster_host = "127.0.0.1";
   uint16_t cluster_port = 0;
   std::vector<std::string> cluster_seeds;
+  bool cluster_tls = false; // nodes talk through CAF's OpenSSL module
   /// Called when the cluster refuses this node, or when it has left: the
   /// server then stops (with an error for a refusal).
   std::function<void(std::string)> on_refused;

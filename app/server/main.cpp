@@ -10,6 +10,7 @@
 #include <boost/asio.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -78,6 +79,7 @@ eventide::engine_config engine_config_of(const eventide::server_options& o) {
   cfg.cluster_host = o.cluster_host;
   cfg.cluster_port = o.cluster_port;
   cfg.cluster_seeds = o.cluster_seeds;
+  cfg.cluster_tls = !o.cluster_tls_certificate.empty();
   return cfg;
 }
 
@@ -124,14 +126,16 @@ std::string check_exposure(const eventide::server_options& opts,
     // only loopback, unless the operator accepts that explicitly.
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(opts.cluster_host, ec);
-    if (ec || !addr.is_loopback()) {
+    bool verified = !opts.cluster_tls_ca_file.empty();
+    if ((ec || !addr.is_loopback()) && !verified) {
       if (!opts.auth_allow_insecure)
         return "refusing to publish the cluster port on a non-loopback "
                "address (cluster.host="
                + opts.cluster_host
-               + "): node-to-node traffic is not authenticated or "
-                 "encrypted; use a private network and set "
-                 "auth.allow-insecure=true to accept the risk";
+               + "): node-to-node traffic is not authenticated; set "
+                 "cluster.tls-certificate, cluster.tls-key and "
+                 "cluster.tls-ca-file, or set auth.allow-insecure=true to "
+                 "accept the risk on a private network";
       spdlog::warn("cluster.host={} is not loopback: node-to-node traffic "
                    "is not authenticated or encrypted",
                    opts.cluster_host);
@@ -204,6 +208,12 @@ int run(const eventide::server_options& opts) {
             caf::timespan{std::chrono::milliseconds(opts.cluster_heartbeat_ms)});
     cfg.set("middleman.connection-timeout",
             caf::timespan{std::chrono::milliseconds(opts.cluster_timeout_ms)});
+    if (!opts.cluster_tls_certificate.empty()) {
+      cfg.load<caf::openssl::manager>();
+      cfg.openssl_certificate = opts.cluster_tls_certificate;
+      cfg.openssl_key = opts.cluster_tls_key;
+      cfg.openssl_cafile = opts.cluster_tls_ca_file;
+    }
   }
   caf::actor_system sys{cfg};
   // The node actor may ask the server to stop (it left the cluster, or the

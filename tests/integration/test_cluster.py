@@ -40,7 +40,7 @@ class Cluster:
         self.nodes = {}
         self.ports = {}
 
-    def start(self, name, seeds=(), shards=SHARDS):
+    def start(self, name, seeds=(), shards=SHARDS, extra=()):
         if name not in self.ports:
             self.ports[name] = free_port()
         data = os.path.join(self.root, name)
@@ -51,6 +51,7 @@ class Cluster:
                 "--cluster.node-name=" + name,
                 "--cluster.heartbeat-ms=200", "--cluster.timeout-ms=1000",
                 "--log.level=" + os.environ.get("EVENTIDE_TEST_LOG", "info")]
+        args += list(extra)
         if seeds:
             args.append("--cluster.seeds=" + ",".join(
                 "127.0.0.1:%d" % self.ports[s] for s in seeds))
@@ -409,6 +410,69 @@ def test_a_shard_count_mismatch_is_refused_on_both_sides(binary):
         wait_until(lambda: "refused node 'x'" in
                    cl.nodes["a"].stderr_text(), 10, what="a's log line")
         assert [m["node"] for m in cl.view("a")["members"]] == ["a"]
+
+
+def make_ca(d, name):
+    """A CA and one certificate it signed, with the openssl command line."""
+    import subprocess
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), check=True,
+                       capture_output=True, timeout=60)
+    ca_key, ca = os.path.join(d, name + "-ca.key"), os.path.join(d, name + "-ca.pem")
+    key, csr, cert = (os.path.join(d, name + ext)
+                      for ext in (".key", ".csr", ".pem"))
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+    run("req", "-x509", *ec, "-nodes", "-keyout", ca_key, "-out", ca,
+        "-days", "2", "-subj", "/CN=%s test CA" % name)
+    run("req", *ec, "-nodes", "-keyout", key, "-out", csr,
+        "-subj", "/CN=%s node" % name)
+    run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
+        "-CAcreateserial", "-out", cert, "-days", "2")
+    return ca, cert, key
+
+
+def tls_args(ca, cert, key):
+    return ["--cluster.tls-certificate=" + cert, "--cluster.tls-key=" + key,
+            "--cluster.tls-ca-file=" + ca]
+
+
+def test_two_nodes_over_tls_and_a_wrong_certificate_is_refused(binary):
+    with tempfile.TemporaryDirectory() as root:
+        good = make_ca(root, "good")
+        bad = make_ca(root, "bad")
+        cl = Cluster(root)
+        cl.binary = binary
+        try:
+            cl.start("a", extra=tls_args(*good))
+            cl.start("b", seeds=["a"], extra=tls_args(*good))
+            cl.wait_settled(["a", "b"])
+            assert "cluster.tls=encrypted+verified" in \
+                cl.nodes["a"].stderr_text()
+            model = {"k%d" % i: 0 for i in range(KEYS)}
+            c = cl.nodes["b"].tcp()
+            c.send_lines([incr("t%d" % i, "k%d" % (i % KEYS))
+                          for i in range(1200)])
+            c.wait_ack(1200)
+            assert not c.errors, c.errors[:3]
+            for i in range(1200):
+                model["k%d" % (i % KEYS)] += 1
+            check_counters(cl, ["a", "b"], model)
+            # A node whose certificate another CA signed never gets in.
+            x = cl.start("x", seeds=["a"], extra=tls_args(*bad))
+            wait_until(lambda: "cannot connect to" in x.stderr_text(), 20,
+                       what="x's refusal line")
+            time.sleep(1)
+            assert [m["node"] for m in cl.view("x")["members"]] == ["x"]
+            assert sorted(m["node"] for m in cl.view("a")["members"]) \
+                == ["a", "b"]
+            # Nor does a node without TLS.
+            y = cl.start("y", seeds=["a"])
+            wait_until(lambda: "cannot connect to" in y.stderr_text(), 20,
+                       what="y's refusal line")
+            assert sorted(m["node"] for m in cl.view("a")["members"]) \
+                == ["a", "b"]
+        finally:
+            cl.stop_all()
 
 
 if __name__ == "__main__":
