@@ -4,6 +4,7 @@
 #include <memory>
 
 #include <algorithm>
+#include <tuple>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -11,6 +12,7 @@
 #include "actors/actor_meter.hpp"
 #include "actors/mailbox_depth.hpp"
 #include "actors/placement.hpp"
+#include "messages/cluster.hpp"
 #include "messages/introspection.hpp"
 #include "messages/messages.hpp"
 
@@ -28,7 +30,8 @@ using totals_handler = std::function<void(const totals&)>;
 
 struct router_state {
   static inline const char* name = "router";
-  std::vector<caf::actor> shards;
+  std::vector<caf::actor> shards; // this node's shard actors
+  route_table routes;             // the owners' shard actors
   std::vector<caf::actor> parsers;
   caf::timespan query_timeout{};
   caf::timespan summary_interval{};
@@ -41,11 +44,23 @@ struct router_state {
 
 using router_actor = caf::stateful_actor<router_state>*;
 
-/// Asks every shard and parser for its counters; `done` gets the sum.
-void collect(router_actor self, totals_handler done) {
+/// Asks every shard (with `owners`, the owner of each shard, wherever it
+/// is; otherwise this node's) and every local parser for its counters;
+/// `done` gets the sum. Unreachable owners are counted, not asked.
+void collect(router_actor self, bool owners, totals_handler done) {
   auto& st = self->state;
   auto sum = std::make_shared<totals>();
-  sum->pending = st.shards.size() + st.parsers.size();
+  std::vector<caf::actor> shards;
+  if (owners) {
+    for (std::size_t s = 0; s < st.routes.shards.size(); ++s)
+      if (st.routes.available[s] && st.routes.shards[s])
+        shards.push_back(st.routes.shards[s]);
+      else
+        ++sum->shards_unavailable;
+  } else {
+    shards = st.shards;
+  }
+  sum->pending = shards.size() + st.parsers.size() + 1;
   auto finish_one = [sum, done] {
     if (--sum->pending == 0)
       done(*sum);
@@ -54,7 +69,7 @@ void collect(router_actor self, totals_handler done) {
     sum->failed = true;
     finish_one();
   };
-  for (auto& shard : st.shards)
+  for (auto& shard : shards)
     self->request(shard, st.query_timeout, stats_atom::value)
       .then(
         [sum, finish_one](const shard_store_stats& s) {
@@ -76,6 +91,7 @@ void collect(router_actor self, totals_handler done) {
           finish_one();
         },
         on_error);
+  finish_one(); // the extra count: nothing to ask at all
 }
 
 /// One line per interval, only when something was rejected (DESIGN.md §8).
@@ -83,7 +99,10 @@ void log_reject_summary(router_state& st, const totals& t) {
   std::string parts;
   uint64_t total = 0;
   for (size_t i = 0; i < error_code_count; ++i) {
-    auto delta = t.rejected[i] - st.reported[i];
+    // A shard handed off to another node starts its counters anew.
+    auto delta = t.rejected[i] >= st.reported[i]
+                   ? t.rejected[i] - st.reported[i]
+                   : t.rejected[i];
     if (delta == 0)
       continue;
     total += delta;
@@ -102,7 +121,7 @@ void log_reject_summary(router_state& st, const totals& t) {
 
 caf::result<system_totals> on_stats(router_actor self) {
   auto rp = self->make_response_promise<system_totals>();
-  collect(self, [self, rp](const totals& t) mutable {
+  collect(self, true, [self, rp](const totals& t) mutable {
     if (t.failed) {
       rp.deliver(caf::make_error(caf::sec::request_timeout,
                                  "not every shard answered"));
@@ -112,6 +131,7 @@ caf::result<system_totals> on_stats(router_actor self) {
     system_totals out = t;
     out.node = st.node;
     out.shards = static_cast<uint32_t>(st.shards.size());
+    out.shards_unavailable = t.shards_unavailable;
     out.parsers = static_cast<uint32_t>(st.parsers.size());
     out.uptime_ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -147,42 +167,57 @@ std::vector<caf::actor> directory(const router_state& st) {
 
 /// GET /v1/actors: asks every actor (high priority, so a long mailbox does
 /// not delay the answer); one that does not answer in time is left out.
-caf::result<std::vector<actor_info>> on_introspect_all(router_actor self) {
+caf::result<std::vector<actor_info>> on_introspect_all(router_actor self,
+                                                       bool cluster_wide) {
   auto rp = self->make_response_promise<std::vector<actor_info>>();
   auto targets = directory(self->state);
+  std::vector<caf::actor> routers;
+  if (cluster_wide)
+    routers = self->state.routes.routers;
   struct gather {
     std::vector<actor_info> infos;
     size_t pending = 0;
   };
   auto g = std::make_shared<gather>();
   g->infos.push_back(own_info(self, false));
-  g->pending = targets.size();
-  auto finish = [self, g, rp]() mutable {
+  g->infos.back().node = self->state.node;
+  g->pending = targets.size() + routers.size() + 1;
+  auto finish = [g, rp]() mutable {
     if (--g->pending > 0)
       return;
-    for (auto& info : g->infos)
-      info.node = self->state.node;
     std::sort(g->infos.begin(), g->infos.end(),
               [](const actor_info& a, const actor_info& b) {
-                return a.id < b.id;
+                return std::tie(a.node, a.id) < std::tie(b.node, b.id);
               });
     rp.deliver(std::move(g->infos));
   };
-  if (targets.empty()) {
-    rp.deliver(std::move(g->infos));
-    return rp;
-  }
   for (auto& target : targets)
     self
       ->request<caf::message_priority::high>(target,
                                              self->state.query_timeout,
                                              introspect_atom::value, false)
       .then(
-        [g, finish](actor_info& info) mutable {
+        [self, g, finish](actor_info& info) mutable {
+          info.node = self->state.node;
           g->infos.push_back(std::move(info));
           finish();
         },
         [finish](caf::error&) mutable { finish(); });
+  // Other nodes' routers answer for their own actors; one that does not
+  // answer in time is left out, like a local actor.
+  for (auto& router : routers)
+    self
+      ->request<caf::message_priority::high>(router,
+                                             self->state.query_timeout,
+                                             introspect_atom::value,
+                                             local_atom::value)
+      .then(
+        [g, finish](std::vector<actor_info>& infos) mutable {
+          std::move(infos.begin(), infos.end(), std::back_inserter(g->infos));
+          finish();
+        },
+        [finish](caf::error&) mutable { finish(); });
+  finish();
   return rp;
 }
 
@@ -210,13 +245,17 @@ caf::result<actor_info> on_introspect_one(router_actor self, uint64_t id) {
 
 caf::result<bool> on_ready(router_actor self) {
   auto rp = self->make_response_promise<bool>();
-  auto pending = std::make_shared<size_t>(self->state.shards.size());
+  auto& routes = self->state.routes;
+  for (auto a : routes.available)
+    if (!a)
+      return false; // an owner is unreachable: not every shard answers
+  auto pending = std::make_shared<size_t>(routes.shards.size());
   auto ok = std::make_shared<bool>(true);
   auto finish_one = [rp, pending, ok]() mutable {
     if (--*pending == 0)
       rp.deliver(*ok);
   };
-  for (auto& shard : self->state.shards)
+  for (auto& shard : routes.shards)
     self->request(shard, self->state.query_timeout, ready_atom::value)
       .then(
         [finish_one, ok](bool answer) mutable {
@@ -247,18 +286,34 @@ caf::behavior router_impl(router_actor self, std::vector<caf::actor> shards,
   st.summary_interval = summary_interval;
   st.started = std::chrono::steady_clock::now();
   self->delayed_send(self, summary_interval, tick_atom::value);
-  auto owner = [self](const std::string& key) {
-    auto& shards = self->state.shards;
-    return shards[shard_of(key, static_cast<uint32_t>(shards.size()))];
+  st.routes.shards = st.shards;
+  st.routes.available.assign(st.shards.size(), 1);
+  st.routes.owners.assign(st.shards.size(), st.node);
+  // The owner of `key`'s shard, or the error to answer when it is
+  // unreachable.
+  auto route = [self](const std::string& key,
+                      auto&&... xs) -> caf::result<caf::message> {
+    auto& r = self->state.routes;
+    auto s = shard_of(key, static_cast<uint32_t>(r.shards.size()));
+    if (!r.available[s] || !r.shards[s])
+      return make_error(error_code::unavailable,
+                        "shard " + std::to_string(s) + " is on node "
+                          + r.owners[s] + ", which is unreachable");
+    self->delegate(r.shards[s], std::forward<decltype(xs)>(xs)...);
+    return caf::delegated<caf::message>{};
   };
   return {
-    [=](lookup_atom, const std::string& key) {
+    [=](lookup_atom, const std::string& key) -> caf::result<caf::message> {
       self->state.meter.measure([] {});
-      return self->delegate(owner(key), lookup_atom::value, key);
+      return route(key, lookup_atom::value, key);
     },
-    [=](erase_atom, const std::string& key) {
+    [=](erase_atom, const std::string& key) -> caf::result<caf::message> {
       self->state.meter.measure([] {});
-      return self->delegate(owner(key), erase_atom::value, key);
+      return route(key, erase_atom::value, key);
+    },
+    [=](route_atom, route_table& table) {
+      if (table.shards.size() == self->state.shards.size())
+        self->state.routes = std::move(table);
     },
     [=](stats_atom) {
       return self->state.meter.measure([&] { return on_stats(self); });
@@ -272,7 +327,11 @@ caf::behavior router_impl(router_actor self, std::vector<caf::actor> shards,
     },
     [=](introspect_atom) {
       return self->state.meter.measure(
-        [&] { return on_introspect_all(self); });
+        [&] { return on_introspect_all(self, true); });
+    },
+    [=](introspect_atom, local_atom) {
+      return self->state.meter.measure(
+        [&] { return on_introspect_all(self, false); });
     },
     [=](introspect_atom, uint64_t id) {
       return self->state.meter.measure(
@@ -283,7 +342,7 @@ caf::behavior router_impl(router_actor self, std::vector<caf::actor> shards,
     },
     [=](tap_atom, caf::actor& sink, std::string& key, int32_t shard,
         uint32_t rate) -> caf::result<uint32_t> {
-      auto& shards = self->state.shards;
+      auto& shards = self->state.routes.shards;
       auto n = static_cast<uint32_t>(shards.size());
       uint32_t index = key.empty() ? static_cast<uint32_t>(shard)
                                    : shard_of(key, n);
@@ -295,7 +354,7 @@ caf::behavior router_impl(router_actor self, std::vector<caf::actor> shards,
       return index;
     },
     [=](tick_atom) {
-      collect(self, [self](const totals& t) {
+      collect(self, false, [self](const totals& t) {
         if (!t.failed)
           log_reject_summary(self->state, t);
       });

@@ -1,7 +1,9 @@
 #include "actors/shard.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <map>
+#include <variant>
 
 #include <boost/json.hpp>
 #include <caf/all.hpp>
@@ -9,6 +11,7 @@
 
 #include "actors/actor_meter.hpp"
 #include "actors/mailbox_depth.hpp"
+#include "messages/cluster.hpp"
 #include "messages/introspection.hpp"
 #include "messages/messages.hpp"
 #include "messages/serialization.hpp"
@@ -60,6 +63,20 @@ struct shard_state {
   std::string failing_detail;
   std::map<uint64_t, std::string> unwritten; // seq -> batch bytes
   bool retry_scheduled = false;
+  // cluster (messages/cluster.hpp): what the node actor says this shard
+  // does; standalone it always serves.
+  shard_role role;
+  caf::actor node;
+  /// While awaiting a handoff: requests kept, in arrival order, and
+  /// answered once the state is here (or forwarded if the role changes).
+  struct kept {
+    std::variant<event_batch, std::pair<bool, std::string>> what; // batch, or (erase?, key)
+    caf::response_promise rp;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::deque<kept> stash;
+  bool stash_tick = false;
+  bool handing_off = false;
 };
 
 using shard_actor = caf::stateful_actor<shard_state>*;
@@ -243,21 +260,22 @@ void retry_unwritten(shard_actor self) {
   }
 }
 
-/// Applies a batch; with storage, answers once it is durable.
-caf::result<apply_outcome> on_apply(shard_actor self,
-                                    const event_batch& batch) {
+/// Applies a batch (well formed) and answers `rp`: at once in memory mode,
+/// once the batch is in the log with storage.
+template <class Promise>
+void apply_to(shard_actor self, const event_batch& batch, Promise rp) {
   auto& st = self->state;
-  if (!batch.well_formed())
-    return caf::make_error(caf::sec::invalid_argument,
-                           "malformed event batch");
-  if (!st.options.storage)
-    return apply_in_memory(self, batch);
-  if (st.failing)
-    return all_rejected(batch, error_code::unavailable, st.failing_detail);
+  if (!st.options.storage) {
+    rp.deliver(apply_in_memory(self, batch));
+    return;
+  }
+  if (st.failing) {
+    rp.deliver(all_rejected(batch, error_code::unavailable, st.failing_detail));
+    return;
+  }
   auto bytes = to_bytes(batch);
   auto seq = st.next_seq++;
   auto out = apply_in_memory(self, batch);
-  auto rp = self->make_response_promise<apply_outcome>();
   self
     ->request(st.options.storage, caf::infinite, append_atom::value, st.index,
               seq, bytes)
@@ -270,23 +288,43 @@ caf::result<apply_outcome> on_apply(shard_actor self,
             rp.deliver(all_rejected(lost, error_code::unavailable,
                                     "not stored: " + why));
           });
+}
+
+/// Applies a batch; with storage, answers once it is durable.
+caf::result<apply_outcome> on_apply(shard_actor self,
+                                    const event_batch& batch) {
+  auto& st = self->state;
+  if (!batch.well_formed())
+    return caf::make_error(caf::sec::invalid_argument,
+                           "malformed event batch");
+  if (!st.options.storage)
+    return apply_in_memory(self, batch);
+  auto rp = self->make_response_promise<apply_outcome>();
+  apply_to(self, batch, rp);
   return rp;
 }
 
-/// Deletes a key; with storage, answers once the deletion is in the log.
-/// When the log cannot take it the client gets an error, and the deletion
-/// (already made in memory) is kept and re-sent like a failed batch.
-caf::result<bool> on_erase(shard_actor self, const std::string& key) {
+/// Deletes a key and answers `rp`; with storage, once the deletion is in
+/// the log. When the log cannot take it the client gets an error, and the
+/// deletion (already made in memory) is kept and re-sent like a failed
+/// batch.
+template <class Promise>
+void erase_to(shard_actor self, const std::string& key, Promise rp) {
   auto& st = self->state;
-  if (!st.options.storage)
-    return st.store.erase(key);
-  if (st.failing)
-    return caf::make_error(caf::sec::runtime_error, st.failing_detail);
-  if (!st.store.erase(key))
-    return false; // nothing changed, nothing to log
+  if (!st.options.storage) {
+    rp.deliver(st.store.erase(key));
+    return;
+  }
+  if (st.failing) {
+    rp.deliver(make_error(error_code::unavailable, st.failing_detail));
+    return;
+  }
+  if (!st.store.erase(key)) {
+    rp.deliver(false); // nothing changed, nothing to log
+    return;
+  }
   auto bytes = to_bytes(erase_batch(key));
   auto seq = st.next_seq++;
-  auto rp = self->make_response_promise<bool>();
   self
     ->request(st.options.storage, caf::infinite, append_atom::value, st.index,
               seq, bytes)
@@ -294,10 +332,256 @@ caf::result<bool> on_erase(shard_actor self, const std::string& key) {
           [self, rp, seq, bytes](caf::error& err) mutable {
             auto why = self->system().render(err);
             storage_failed(self, seq, std::move(bytes), why);
-            rp.deliver(caf::make_error(caf::sec::runtime_error,
-                                       "deletion not stored: " + why));
+            rp.deliver(make_error(error_code::unavailable,
+                                  "deletion not stored: " + why));
           });
+}
+
+caf::result<bool> on_erase(shard_actor self, const std::string& key) {
+  auto& st = self->state;
+  if (!st.options.storage)
+    return st.store.erase(key);
+  auto rp = self->make_response_promise<bool>();
+  erase_to(self, key, rp);
   return rp;
+}
+
+key_reply lookup(shard_state& st, const std::string& key) {
+  auto record = st.store.get(key);
+  if (!record)
+    return key_reply{};
+  return key_reply{true, std::move(*record)};
+}
+
+// -- cluster roles -----------------------------------------------------------
+
+constexpr auto stash_limit = std::chrono::seconds(10);
+constexpr std::size_t stash_max = 65536;
+
+/// Answers one kept request as the shard's role now says.
+void release(shard_actor self, shard_state::kept& k) {
+  auto& st = self->state;
+  auto* batch = std::get_if<event_batch>(&k.what);
+  if (st.role.what == shard_role::kind::serve) {
+    if (batch) {
+      apply_to(self, *batch, k.rp);
+    } else {
+      auto& [is_erase, key] = std::get<1>(k.what);
+      if (is_erase)
+        erase_to(self, key, k.rp);
+      else
+        k.rp.deliver(lookup(st, key));
+    }
+    return;
+  }
+  if (!st.role.target) {
+    k.rp.deliver(make_error(error_code::unavailable,
+                            "shard " + std::to_string(st.index)
+                              + " has no reachable owner"));
+    return;
+  }
+  if (batch) {
+    k.rp.delegate(st.role.target, apply_atom::value, std::move(*batch));
+  } else {
+    auto& [is_erase, key] = std::get<1>(k.what);
+    if (is_erase)
+      k.rp.delegate(st.role.target, erase_atom::value, std::move(key));
+    else
+      k.rp.delegate(st.role.target, lookup_atom::value, std::move(key));
+  }
+}
+
+void release_stash(shard_actor self) {
+  auto& st = self->state;
+  auto stash = std::move(st.stash);
+  st.stash.clear();
+  for (auto& k : stash)
+    release(self, k);
+}
+
+/// Keeps the current request until the handoff arrives.
+template <class T>
+caf::result<T> keep(shard_actor self, decltype(shard_state::kept::what) what) {
+  auto& st = self->state;
+  if (st.stash.size() >= stash_max)
+    return make_error(error_code::unavailable,
+                      "shard " + std::to_string(st.index)
+                        + " is waiting for its handoff");
+  auto rp = self->make_response_promise();
+  st.stash.push_back({std::move(what), rp, std::chrono::steady_clock::now()});
+  if (!st.stash_tick) {
+    st.stash_tick = true;
+    self->delayed_send(self, std::chrono::seconds(1), tick_atom::value,
+                       uint8_t{1});
+  }
+  return caf::delegated<T>{};
+}
+
+/// Answers `unavailable` to what waited longer than `stash_limit`.
+void expire_stash(shard_actor self) {
+  auto& st = self->state;
+  st.stash_tick = false;
+  auto deadline = std::chrono::steady_clock::now() - stash_limit;
+  while (!st.stash.empty() && st.stash.front().since < deadline) {
+    auto& k = st.stash.front();
+    auto detail = "shard " + std::to_string(st.index)
+                  + " waits for its data from "
+                  + (st.role.target_node.empty() ? std::string{"a member"}
+                                                 : st.role.target_node);
+    if (auto* batch = std::get_if<event_batch>(&k.what))
+      k.rp.deliver(all_rejected(*batch, error_code::unavailable, detail));
+    else
+      k.rp.deliver(make_error(error_code::unavailable, detail));
+    st.stash.pop_front();
+  }
+  if (!st.stash.empty()) {
+    st.stash_tick = true;
+    self->delayed_send(self, std::chrono::seconds(1), tick_atom::value,
+                       uint8_t{1});
+  }
+}
+
+/// Takes `snap` as this shard's state, makes it durable, then serves.
+void install(shard_actor self, shard_snapshot snap,
+             std::function<void()> done) {
+  auto& st = self->state;
+  snap.shard = st.index;
+  snap.seq = st.next_seq - 1; // covers every older log batch of this shard
+  st.store.restore(snap);
+  auto finish = [self, done] {
+    auto& st = self->state;
+    st.role.what = shard_role::kind::serve;
+    if (st.node)
+      self->send(st.node, moved_atom::value, st.index, true);
+    release_stash(self);
+    done();
+  };
+  if (!st.options.storage) {
+    finish();
+    return;
+  }
+  self
+    ->request(st.options.storage, std::chrono::seconds(30),
+              handoff_atom::value, st.index, snap.seq, to_bytes(snap))
+    .then([finish](bool) { finish(); },
+          [self, done](caf::error& err) {
+            spdlog::error("shard {}: cannot store the handed-over state: {}",
+                          self->state.index, self->system().render(err));
+            done();
+          });
+}
+
+/// Sends this shard's state to its new owner; meanwhile and afterwards
+/// every request is forwarded there (after the state, in order).
+void hand_off(shard_actor self) {
+  auto& st = self->state;
+  if (st.handing_off || !st.role.target)
+    return;
+  st.handing_off = true;
+  auto target = st.role.target;
+  auto to_node = st.role.target_node;
+  self
+    ->request(target, std::chrono::seconds(30), handoff_atom::value,
+              to_bytes(st.store.snapshot(st.next_seq - 1)))
+    .then(
+      [self, to_node](bool installed) {
+        auto& st = self->state;
+        st.handing_off = false;
+        if (st.role.what != shard_role::kind::hand_off)
+          return;
+        st.role.what = shard_role::kind::forward;
+        st.store = shard_store{st.index, st.options.limits};
+        if (!installed)
+          spdlog::warn("shard {}: {} already held it; dropping this copy",
+                       st.index, to_node);
+        if (st.node)
+          self->send(st.node, moved_atom::value, st.index, false);
+      },
+      [self, to_node](caf::error& err) {
+        self->state.handing_off = false;
+        // Not ready yet is normal while membership spreads: no line.
+        if (!carries_code(err) || error_code_of(err) != error_code::unavailable)
+          spdlog::warn("shard {}: handoff to {} failed ({}); retrying",
+                       self->state.index, to_node,
+                       self->system().render(err));
+      });
+}
+
+void on_role(shard_actor self, shard_role& role) {
+  auto& st = self->state;
+  st.node = caf::actor_cast<caf::actor>(self->current_sender());
+  if (role.what == shard_role::kind::await
+      && st.role.what == shard_role::kind::serve) {
+    // The node has not yet heard that this shard took its state over
+    // (moved_atom crossed the role): keep serving and tell it again.
+    self->send(st.node, moved_atom::value, st.index, true);
+    return;
+  }
+  st.role = std::move(role);
+  switch (st.role.what) {
+    case shard_role::kind::serve:
+      release_stash(self);
+      break;
+    case shard_role::kind::await:
+      if (st.role.empty) {
+        spdlog::info("shard {}: no member holds its data; starting it empty",
+                     st.index);
+        shard_snapshot empty;
+        install(self, std::move(empty), [] {});
+      }
+      break;
+    case shard_role::kind::hand_off:
+      hand_off(self);
+      break;
+    case shard_role::kind::forward:
+      st.store = shard_store{st.index, st.options.limits};
+      release_stash(self);
+      break;
+  }
+}
+
+/// The new owner's side of a handoff: true when installed, false when
+/// this shard already holds the shard (the sender's copy is stale), an
+/// error when this node does not know yet that it owns the shard (the
+/// sender retries: membership reaches nodes at different times).
+caf::result<bool> on_handoff(shard_actor self, const std::string& bytes) {
+  auto& st = self->state;
+  if (st.role.what == shard_role::kind::serve)
+    return false;
+  if (st.role.what != shard_role::kind::await)
+    return make_error(error_code::unavailable,
+                      "shard " + std::to_string(st.index)
+                        + " does not expect a handoff yet");
+  shard_snapshot snap;
+  try {
+    from_bytes(bytes, snap);
+  } catch (const std::exception& e) {
+    return make_error(error_code::internal, e.what());
+  }
+  auto rp = self->make_response_promise<bool>();
+  auto keys = snap.records.size();
+  install(self, std::move(snap), [self, rp, keys]() mutable {
+    spdlog::info("shard {}: took over {} keys", self->state.index, keys);
+    rp.deliver(self->state.role.what == shard_role::kind::serve);
+  });
+  return rp;
+}
+
+/// Where a request goes when this shard does not serve: kept, forwarded,
+/// or refused.
+template <class T, class... Ts>
+caf::result<T> not_serving(shard_actor self,
+                           decltype(shard_state::kept::what) what,
+                           Ts&&... xs) {
+  auto& st = self->state;
+  if (st.role.what == shard_role::kind::await)
+    return keep<T>(self, std::move(what));
+  if (!st.role.target)
+    return make_error(error_code::unavailable,
+                      "shard " + std::to_string(st.index)
+                        + " has no reachable owner");
+  self->delegate(st.role.target, std::forward<Ts>(xs)...);
+  return caf::delegated<T>{};
 }
 
 apply_outcome apply_in_memory(shard_actor self, const event_batch& batch) {
@@ -375,6 +659,8 @@ caf::behavior shard_impl(shard_actor self, uint32_t index,
                                : shard_store{index, options.limits};
   options.recovered.reset();
   st.next_seq = options.next_seq;
+  if (options.clustered)
+    st.role.what = shard_role::kind::await; // until the node actor says
   st.options = options;
   self->set_down_handler([self](const caf::down_msg& down) {
     std::erase_if(self->state.taps, [&](const tap_sub& tap) {
@@ -384,21 +670,41 @@ caf::behavior shard_impl(shard_actor self, uint32_t index,
   return {
     // `const`: the parser keeps sharing the message (see parser.cpp).
     [=](apply_atom, const event_batch& batch) -> caf::result<apply_outcome> {
-      return self->state.meter.measure([&] { return on_apply(self, batch); });
+      return self->state.meter.measure([&]() -> caf::result<apply_outcome> {
+        if (self->state.role.what == shard_role::kind::serve)
+          return on_apply(self, batch);
+        return not_serving<apply_outcome>(self, batch, apply_atom::value,
+                                          batch);
+      });
     },
-    [=](lookup_atom, const std::string& key) -> key_reply {
-      return self->state.meter.measure([&] {
-        auto record = self->state.store.get(key);
-        if (!record)
-          return key_reply{};
-        return key_reply{true, std::move(*record)};
+    [=](lookup_atom, const std::string& key) -> caf::result<key_reply> {
+      return self->state.meter.measure([&]() -> caf::result<key_reply> {
+        if (self->state.role.what == shard_role::kind::serve)
+          return lookup(self->state, key);
+        return not_serving<key_reply>(self, std::make_pair(false, key),
+                                      lookup_atom::value, key);
       });
     },
     [=](erase_atom, const std::string& key) -> caf::result<bool> {
-      return self->state.meter.measure([&] { return on_erase(self, key); });
+      return self->state.meter.measure([&]() -> caf::result<bool> {
+        if (self->state.role.what == shard_role::kind::serve)
+          return on_erase(self, key);
+        return not_serving<bool>(self, std::make_pair(true, key),
+                                 erase_atom::value, key);
+      });
     },
+    [=](role_atom, shard_role& role) {
+      self->state.meter.measure([&] { on_role(self, role); });
+    },
+    [=](handoff_atom, const std::string& bytes) -> caf::result<bool> {
+      return self->state.meter.measure([&] { return on_handoff(self, bytes); });
+    },
+    [=](tick_atom, uint8_t) { expire_stash(self); },
     [=](stats_atom) -> shard_store_stats { return self->state.store.stats(); },
-    [=](ready_atom) -> bool { return !self->state.failing; },
+    [=](ready_atom) -> bool {
+      return !self->state.failing
+             && self->state.role.what == shard_role::kind::serve;
+    },
     [=](snapshot_atom) {
       // Storage asks: the state after every batch so far (some of which
       // may still be on their way to the log: the snapshot covers them).

@@ -25,6 +25,9 @@ struct shard_options {
   caf::actor storage{};
   std::shared_ptr<shard_store> recovered{};
   uint64_t next_seq = 1;
+  /// In a cluster the shard keeps every request until its node actor
+  /// tells it its role (messages/cluster.hpp `shard_role`).
+  bool clustered = false;
 };
 
 /// Spawns the actor that owns shard `index`: the only code that touches the

@@ -8,6 +8,7 @@
 
 #include "actors/actor_meter.hpp"
 #include "actors/mailbox_depth.hpp"
+#include "messages/cluster.hpp"
 #include "messages/introspection.hpp"
 #include "messages/messages.hpp"
 #include "messages/storage.hpp"
@@ -195,6 +196,23 @@ caf::behavior storage_impl(storage_actor self, storage_options options,
     [=](snapshot_atom, uint32_t shard, uint64_t seq,
         const std::string& bytes) {
       self->state.meter.measure([&] { on_snapshot(self, shard, seq, bytes); });
+    },
+    [=](handoff_atom, uint32_t shard, uint64_t seq,
+        const std::string& bytes) -> caf::result<bool> {
+      // A shard took over state from another node: the snapshot must be
+      // durable before the shard acknowledges anything on top of it.
+      return self->state.meter.measure([&]() -> caf::result<bool> {
+        auto& st = self->state;
+        try {
+          write_snapshot_file(st.options.dir, shard, bytes);
+          ++st.snapshots;
+          st.log->covered(shard, seq);
+          return true;
+        } catch (const std::exception& e) {
+          note_failure(self, e);
+          return write_failed(e);
+        }
+      });
     },
     [=](join_atom, std::vector<caf::actor>& shards) {
       self->state.shards = std::move(shards);

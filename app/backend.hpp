@@ -83,6 +83,12 @@ public:
   /// Members and placement (`GET /v1/cluster`).
   virtual void cluster(std::function<void(outcome<cluster_view>)> done) = 0;
 
+  /// `POST /v1/cluster/leave` and `/v1/cluster/remove`: `command` is
+  /// "leave" or "remove", `node` the member's name; answers what happened.
+  virtual void cluster_command(std::string command, std::string node,
+                               std::function<void(outcome<std::string>)> done)
+    = 0;
+
   /// A live tap (`GET /v1/tap`): records flow to the sink until the handle
   /// is destroyed.
   class tap_handle {

@@ -174,8 +174,24 @@ void declare_options(CLI::App& app, server_options& o) {
   add("log.slow-batch-ms", o.log_slow_batch_ms,
       "warn when a shard spends longer than this on one batch")
     ->check(CLI::Range(1u, 3600000u));
+  add("cluster.name", o.cluster_name,
+      "name of the cluster; nodes of another name are refused");
+  add("cluster.host", o.cluster_host,
+      "address the node actor binds and other nodes reach it at");
   add("cluster.port", o.cluster_port, "CAF node port; 0 = standalone")
     ->check(CLI::Range(0, 65535));
+  add("cluster.heartbeat-ms", o.cluster_heartbeat_ms,
+      "interval of CAF's heartbeats between nodes")
+    ->check(CLI::Range(50u, 60000u));
+  add("cluster.timeout-ms", o.cluster_timeout_ms,
+      "a node silent this long is unreachable")
+    ->check(CLI::Range(100u, 600000u));
+  add("cluster.tls-certificate", o.cluster_tls_certificate,
+      "PEM certificate of this node: node-to-node traffic over TLS");
+  add("cluster.tls-key", o.cluster_tls_key,
+      "PEM private key of cluster.tls-certificate");
+  add("cluster.tls-ca-file", o.cluster_tls_ca_file,
+      "PEM CA certificate; peers must present a certificate it signed");
   app.add_option("--cluster.seeds", o.cluster_seeds,
                  "host:port of nodes to join, comma-separated")
     ->delimiter(',');
@@ -244,9 +260,25 @@ std::optional<parse_outcome> run_parser(CLI::App& app,
 }
 
 std::string check_semantics(const server_options& o) {
-  if (o.cluster_port != 0 || !o.cluster_seeds.empty())
-    return "cluster.port/cluster.seeds: clustering is not available in this "
-           "version yet; run standalone (cluster.port = 0)";
+  if (o.cluster_port == 0 && !o.cluster_seeds.empty())
+    return "cluster.seeds needs cluster.port: a node joins a cluster through "
+           "its own published port";
+  for (auto& seed : o.cluster_seeds)
+    if (!parse_listen_address(seed))
+      return "cluster.seeds: expected host:port, got '" + seed + "'";
+  if (o.cluster_port != 0 && o.cluster_timeout_ms <= o.cluster_heartbeat_ms)
+    return "cluster.timeout-ms must be longer than cluster.heartbeat-ms";
+  if (o.cluster_name.empty())
+    return "cluster.name must not be empty";
+  if (o.cluster_tls_certificate.empty() != o.cluster_tls_key.empty())
+    return "cluster.tls-certificate and cluster.tls-key go together";
+  if (!o.cluster_tls_ca_file.empty() && o.cluster_tls_certificate.empty())
+    return "cluster.tls-ca-file needs cluster.tls-certificate and "
+           "cluster.tls-key";
+  for (auto* path : {&o.cluster_tls_certificate, &o.cluster_tls_key,
+                     &o.cluster_tls_ca_file})
+    if (!path->empty() && ::access(path->c_str(), R_OK) != 0)
+      return "cannot read " + *path + " (cluster TLS)";
   return {};
 }
 
@@ -347,7 +379,20 @@ std::string describe(const server_options& o) {
         << " storage.fsync=" << o.storage_fsync;
   out
       << " log.level=" << o.log_level << " log.format=" << o.log_format
-      << " cluster.node-name=" << o.cluster_node_name
+      << " cluster.node-name=" << o.cluster_node_name;
+  if (o.cluster_port != 0) {
+    out << " cluster.name=" << o.cluster_name << " cluster.host="
+        << o.cluster_host << " cluster.port=" << o.cluster_port
+        << " cluster.seeds=";
+    for (std::size_t i = 0; i < o.cluster_seeds.size(); ++i)
+      out << (i ? "," : "") << o.cluster_seeds[i];
+    out << " cluster.tls="
+        << (o.cluster_tls_certificate.empty()
+              ? "off"
+              : o.cluster_tls_ca_file.empty() ? "encrypted"
+                                              : "encrypted+verified");
+  }
+  out
       << " auth.token-file="
       << (o.auth_token_file.empty() ? "(none)" : o.auth_token_file)
       << " auth.allow-insecure=" << (o.auth_allow_insecure ? "true" : "false");

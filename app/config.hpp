@@ -40,9 +40,16 @@ struct server_options {
   std::string log_level = "info";
   std::string log_format = "text";
   uint32_t log_slow_batch_ms = 250;
-  uint16_t cluster_port = 0;
+  std::string cluster_name = "eventide";
+  std::string cluster_host = "127.0.0.1"; // bind and advertise address
+  uint16_t cluster_port = 0;              // 0 = standalone
   std::vector<std::string> cluster_seeds;
   std::string cluster_node_name; // default: the host name
+  uint32_t cluster_heartbeat_ms = 500;
+  uint32_t cluster_timeout_ms = 2000;
+  std::string cluster_tls_certificate; // PEM; set: nodes talk over TLS
+  std::string cluster_tls_key;         // PEM private key of the certificate
+  std::string cluster_tls_ca_file;     // PEM CA: peers must present a cert it signed
   std::string auth_token_file;   // empty = authentication off
   bool auth_allow_insecure = false; // non-loopback listeners without tokens
   std::string config_path;       // the file read, empty when none

@@ -1,14 +1,20 @@
 #include "app/engine.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/listener_probe.hpp"
+#include "actors/node.hpp"
 #include "actors/parser.hpp"
 #include "actors/router.hpp"
 #include "actors/session.hpp"
 #include "actors/shard.hpp"
 #include "actors/wal_log.hpp"
+#include "messages/cluster.hpp"
 #include "messages/messages.hpp"
 #include "messages/serialization.hpp"
 #include "messages/storage.hpp"
@@ -18,6 +24,9 @@ namespace eventide {
 namespace {
 
 failure to_failure(caf::actor_system& sys, const caf::error& err) {
+  // An answer of our own carries its detail as its context.
+  if (carries_code(err) && err.context().match_elements<std::string>())
+    return {error_code_of(err), err.context().get_as<std::string>(0)};
   return {error_code_of(err), sys.render(err)};
 }
 
@@ -165,6 +174,26 @@ recovered_state recover(const storage_options& so, shard_limits limits) {
 engine::engine(caf::actor_system& sys, engine_config cfg)
   : sys_(sys), cfg_(cfg) {
   auto per_shard = (cfg.dedup_window + cfg.shards - 1) / cfg.shards;
+  bool clustered = cfg.cluster_port != 0;
+  node_options no;
+  node_memory memory;
+  if (clustered) {
+    no.cluster = cfg.cluster_name;
+    no.name = cfg.node_name;
+    no.shards = cfg.shards;
+    no.seeds = cfg.cluster_seeds;
+    no.request_timeout = cfg.query_timeout;
+    no.tls = cfg.cluster_tls;
+    if (cfg.durable) {
+      open_data_dir(cfg.storage.dir, cfg.shards);
+      no.state_file = cfg.storage.dir + "/CLUSTER";
+    }
+    memory = load_node_memory(no);
+    if (!memory.found && cfg.cluster_seeds.empty())
+      for (uint32_t s = 0; s < cfg.shards; ++s)
+        memory.held.push_back(s); // the first node of a new cluster
+    memory.found = true;
+  }
   recovered_state rec;
   if (cfg.durable) {
     cfg.storage.shards = cfg.shards;
@@ -174,9 +203,16 @@ engine::engine(caf::actor_system& sys, engine_config cfg)
   }
   for (uint32_t i = 0; i < cfg.shards; ++i) {
     shard_options so{shard_limits{per_shard}, cfg.slow_batch};
+    so.clustered = clustered;
     if (cfg.durable) {
       so.storage = storage_;
-      so.recovered = std::move(rec.stores[i]);
+      // A shard this node does not hold starts empty: what the log has
+      // of it is older than its holder's state.
+      bool held = !clustered
+                  || std::find(memory.held.begin(), memory.held.end(), i)
+                       != memory.held.end();
+      if (held)
+        so.recovered = std::move(rec.stores[i]);
       so.next_seq = rec.next_seq[i];
     }
     shards_.push_back(spawn_shard(sys, i, std::move(so)));
@@ -190,6 +226,29 @@ engine::engine(caf::actor_system& sys, engine_config cfg)
                          cfg.summary_interval, cfg.node_name);
   if (storage_)
     caf::anon_send(router_, join_atom::value, storage_);
+  if (!clustered)
+    return;
+  node_hooks hooks{cfg.on_refused, cfg.on_left};
+  node_ = spawn_node(sys, no, shards_, parsers_, router_, std::move(memory),
+                     std::move(hooks));
+  caf::anon_send(router_, join_atom::value, node_);
+  auto port = cfg.cluster_tls
+                ? caf::openssl::publish(node_, cfg.cluster_port,
+                                        cfg.cluster_host.c_str(), true)
+                : sys.middleman().publish(node_, cfg.cluster_port,
+                                          cfg.cluster_host.c_str(), true);
+  if (!port) {
+    stop();
+    throw std::runtime_error("cannot publish the node actor on "
+                             + cfg.cluster_host + ":"
+                             + std::to_string(cfg.cluster_port) + ": "
+                             + sys.render(port.error()));
+  }
+  auto host = cfg.cluster_host.find(':') != std::string::npos
+                ? "[" + cfg.cluster_host + "]"
+                : cfg.cluster_host;
+  cluster_address_ = host + ":" + std::to_string(*port);
+  caf::anon_send(node_, join_atom::value, cluster_address_);
 }
 
 engine::~engine() {
@@ -206,6 +265,9 @@ void engine::stop() {
   if (storage_)
     caf::anon_send_exit(storage_, caf::exit_reason::user_shutdown);
   storage_ = nullptr;
+  if (node_)
+    caf::anon_send_exit(node_, caf::exit_reason::user_shutdown);
+  node_ = nullptr;
   remove_listeners();
   router_ = nullptr;
   parsers_.clear();
@@ -282,14 +344,35 @@ void engine::actor(
 }
 
 void engine::cluster(std::function<void(outcome<cluster_view>)> done) {
+  if (node_) {
+    ask<cluster_view>(sys_, node_, cfg_.query_timeout, std::move(done),
+                      cluster_atom::value);
+    return;
+  }
   // Standalone: this node is the only member and owns every shard.
   cluster_view view;
   view.self = cfg_.node_name;
   view.epoch = 1;
-  view.members.push_back(
-    member_view{cfg_.node_name, "", "up", static_cast<uint32_t>(cfg_.shards)});
+  view.members.push_back(member_view{cfg_.node_name, "", "up",
+                                     static_cast<uint32_t>(cfg_.shards),
+                                     static_cast<uint32_t>(cfg_.shards)});
   view.placement.assign(cfg_.shards, cfg_.node_name);
   done(std::move(view));
+}
+
+void engine::cluster_command(std::string command, std::string node,
+                             std::function<void(outcome<std::string>)> done) {
+  if (!node_) {
+    done(failure{error_code::internal,
+                 "this server runs standalone (cluster.port = 0)"});
+    return;
+  }
+  if (command == "leave")
+    ask<std::string>(sys_, node_, cfg_.query_timeout, std::move(done),
+                     leave_atom::value, std::move(node));
+  else
+    ask<std::string>(sys_, node_, cfg_.query_timeout, std::move(done),
+                     remove_atom::value, std::move(node));
 }
 
 void engine::open_tap(

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,17 @@ struct engine_config {
   /// `storage.dir` (storage.mode=disk); otherwise memory only.
   bool durable = false;
   storage_options storage;
+  /// Cluster (DESIGN.md §7): with `cluster_port` != 0 the node actor is
+  /// published on cluster_host:cluster_port and joins through the seeds.
+  std::string cluster_name = "eventide";
+  std::string cluster_host = "127.0.0.1";
+  uint16_t cluster_port = 0;
+  std::vector<std::string> cluster_seeds;
+  bool cluster_tls = false; // nodes talk through CAF's OpenSSL module
+  /// Called when the cluster refuses this node, or when it has left: the
+  /// server then stops (with an error for a refusal).
+  std::function<void(std::string)> on_refused;
+  std::function<void()> on_left;
 };
 
 /// The actor side of eventide: spawns shards, parse actors and the router,
@@ -60,6 +72,14 @@ public:
              std::function<void(outcome<std::optional<actor_info>>)> done)
     override;
   void cluster(std::function<void(outcome<cluster_view>)> done) override;
+  void cluster_command(std::string command, std::string node,
+                       std::function<void(outcome<std::string>)> done)
+    override;
+
+  /// The host:port the node actor is published on; empty standalone.
+  const std::string& cluster_address() const {
+    return cluster_address_;
+  }
   void open_tap(
     tap_request what, tap_sink on_record,
     std::function<void(outcome<std::shared_ptr<tap_handle>>)> opened) override;
@@ -85,6 +105,8 @@ private:
   caf::actor router_;
   std::vector<caf::actor> probes_; // listener probes
   caf::actor storage_;
+  caf::actor node_; // cluster only
+  std::string cluster_address_;
   std::atomic<uint64_t> next_parser_{0};
 };
 

@@ -582,6 +582,32 @@ void get_admin_asset(const route_context& ctx) {
   ctx.respond(std::move(r));
 }
 
+/// POST /v1/cluster/leave?node=N (N hands its shards off, then stops) and
+/// POST /v1/cluster/remove?node=N (give up a dead member; its shards start
+/// empty elsewhere). 202 with what the cluster said.
+void post_cluster_command(const route_context& ctx) {
+  std::string_view target = ctx.req.target();
+  auto command = std::string{ctx.tail.substr(0, ctx.tail.find('?'))};
+  auto node = query_param(target, "node");
+  if (command != "leave" && command != "remove")
+    return ctx.respond(error_reply(http::status::not_found, "not_found",
+                                   "no such cluster command"));
+  if (!node || node->empty())
+    return ctx.respond(error_reply(http::status::bad_request, "bad_request",
+                                   "?node=NAME is required"));
+  ctx.be.cluster_command(
+    command, *node,
+    [respond = ctx.respond, command, n = *node](outcome<std::string> r) {
+      answer(respond, [&]() -> reply {
+        if (auto* f = std::get_if<failure>(&r))
+          return failure_reply(*f);
+        return {http::status::accepted,
+                boost::json::serialize(boost::json::object{
+                  {"node", n}, {"result", std::get<std::string>(r)}})};
+      });
+    });
+}
+
 /// The route table.
 const route routes[] = {
   {"/v1/events", false, http::verb::post, post_events, scope::write},
@@ -591,6 +617,8 @@ const route routes[] = {
   {"/v1/actors", false, http::verb::get, get_actors, scope::admin},
   {"/v1/actors/", true, http::verb::get, get_actor, scope::admin},
   {"/v1/cluster", false, http::verb::get, get_cluster, scope::admin},
+  {"/v1/cluster/", true, http::verb::post, post_cluster_command,
+   scope::admin},
   {"/v1/tap", false, http::verb::get, get_tap, scope::admin},
   {"/metrics", false, http::verb::get, get_metrics, scope::read},
   // Open: probes, and the console's static files (they hold no data).

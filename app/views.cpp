@@ -97,6 +97,7 @@ std::string render_stats(const system_totals& t, const front_counts& front) {
     {"keys", t.keys},
     {"bytes", t.bytes},
     {"shards", t.shards},
+    {"shards_unavailable", t.shards_unavailable},
     {"parsers", t.parsers},
     {"uptime_seconds", t.uptime_ms / 1000},
     {"ingest",
@@ -156,7 +157,8 @@ std::string render_cluster(const cluster_view& view) {
     members.push_back(json::object{{"node", m.node},
                                    {"address", m.address},
                                    {"state", m.state},
-                                   {"shards", m.shards}});
+                                   {"shards", m.shards},
+                                   {"held", m.held}});
   json::object placement;
   for (std::size_t i = 0; i < view.placement.size(); ++i)
     placement[std::to_string(i)] = view.placement[i];

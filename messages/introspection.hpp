@@ -69,6 +69,8 @@ struct system_totals {
   uint64_t bytes = 0;
   std::array<uint64_t, error_code_count> rejected{};
   uint32_t shards = 0;
+  /// Shards left out of the totals: their node is unreachable (cluster).
+  uint32_t shards_unavailable = 0;
   uint32_t parsers = 0;
   uint64_t uptime_ms = 0;
 
@@ -86,6 +88,7 @@ struct member_view {
   std::string address; // host:port of its cluster endpoint; empty standalone
   std::string state;   // joining, up, leaving, unreachable
   uint32_t shards = 0; // shards it owns
+  uint32_t held = 0;   // shards whose data it holds (differs during handoff)
 };
 
 /// This node's view of the cluster (GET /v1/cluster, DESIGN.md §5).
@@ -99,7 +102,7 @@ struct cluster_view {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_view& x) {
   return f(caf::meta::type_name("member_view"), x.node, x.address, x.state,
-           x.shards);
+           x.shards, x.held);
 }
 
 template <class Inspector>
@@ -125,7 +128,8 @@ typename Inspector::result_type inspect(Inspector& f, tap_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, system_totals& x) {
   return f(caf::meta::type_name("system_totals"), x.node, x.accepted, x.duplicates,
-           x.keys, x.bytes, x.rejected, x.shards, x.parsers, x.uptime_ms);
+           x.keys, x.bytes, x.rejected, x.shards, x.shards_unavailable,
+           x.parsers, x.uptime_ms);
 }
 
 } // namespace eventide

@@ -83,9 +83,18 @@ typename Inspector::result_type inspect(Inspector& f, shard_store_stats& x) {
            x.dedup_capacity);
 }
 
-/// The wire code for a failure between actors: a timeout means the engine
+/// The wire code for a failure between actors: an error made by
+/// `make_error(error_code, ...)` keeps its code, a timeout means the engine
 /// is overloaded, anything else is an internal fault.
 error_code error_code_of(const caf::error& err);
+
+/// An error between actors that carries a wire code (e.g. `unavailable`
+/// when a shard's node is unreachable) and a detail for the client.
+caf::error make_error(error_code code, std::string detail);
+
+/// True when `err` was made by `make_error(error_code, ...)`: an answer of
+/// eventide's own, not a transport failure.
+bool carries_code(const caf::error& err);
 
 /// Registers every message type with CAF so that they can cross the
 /// network once the cluster lands.

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config
-  libcaf-dev libboost1.81-dev libboost-json1.81-dev
+  libcaf-dev libcaf-openssl0.17 libboost1.81-dev libboost-json1.81-dev
   libspdlog-dev libcli11-dev doctest-dev libjemalloc-dev
   libedit-dev
   libssl-dev  # HMAC-SHA-256, constant-time compare for tokens

@@ -141,9 +141,23 @@ TEST_CASE("help lists every option of the design with its default") {
   CHECK(res.message.find("=127.0.0.1:7070") != std::string::npos);
 }
 
-TEST_CASE("clustering options are refused until the cluster lands") {
-  CHECK_FALSE(parse({"--cluster.port=4000"}).options);
-  CHECK_FALSE(parse({"--cluster.seeds=10.0.0.1:4000"}).options);
+TEST_CASE("cluster options: seeds need a port and must be host:port") {
+  auto ok = parse({"--cluster.port=4000", "--cluster.seeds=10.0.0.1:4000,b:1",
+                   "--cluster.name=prod"});
+  REQUIRE(ok.options);
+  CHECK(ok.options->cluster_port == 4000);
+  CHECK(ok.options->cluster_seeds
+        == std::vector<std::string>{"10.0.0.1:4000", "b:1"});
+  CHECK(ok.options->cluster_name == "prod");
+  CHECK(ok.options->cluster_host == "127.0.0.1");
+  auto no_port = parse({"--cluster.seeds=10.0.0.1:4000"});
+  CHECK_FALSE(no_port.options);
+  CHECK(no_port.message.find("cluster.port") != std::string::npos);
+  CHECK_FALSE(parse({"--cluster.port=4000", "--cluster.seeds=nonsense"})
+                .options);
+  CHECK_FALSE(parse({"--cluster.port=4000", "--cluster.heartbeat-ms=1000",
+                     "--cluster.timeout-ms=500"})
+                .options);
 }
 
 TEST_CASE("listen addresses split into host and port") {

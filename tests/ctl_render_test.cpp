@@ -147,13 +147,14 @@ TEST_CASE("latency quantiles come from the bucket bounds") {
 
 TEST_CASE("the cluster view summarises placement per node as ranges") {
   auto text = render_cluster(obj(R"({"self":"a","epoch":7,
-    "members":[{"node":"a","address":"","state":"up","shards":3},
+    "members":[{"node":"a","address":"","state":"up","shards":3,"held":3},
                {"node":"b","address":"10.0.0.2:4000","state":"joining",
-                "shards":2}],
+                "shards":2,"held":0}],
     "placement":{"0":"a","1":"a","2":"b","3":"b","4":"a"}})"));
   CHECK(text.find("self a, epoch 7\n") == 0);
-  CHECK(text.find("a     -              up            3\n")
+  CHECK(text.find("a     -              up            3     3\n")
         != std::string::npos);
+  CHECK(text.find("joining       2     0\n") != std::string::npos);
   CHECK(text.find("placement: 5 shards\n") != std::string::npos);
   CHECK(text.find("a          3  0-1,4\n") != std::string::npos);
   CHECK(text.find("b          2  2-3\n") != std::string::npos);

@@ -181,6 +181,14 @@ public:
     later([done, found] { done(found); });
   }
 
+  void cluster_command(std::string, std::string node,
+                       std::function<void(eventide::outcome<std::string>)> done)
+    override {
+    if (node == "ghost")
+      return done(eventide::failure{eventide::error_code::internal, "no member named ghost"});
+    done(std::string{"leaving"});
+  }
+
   void cluster(std::function<void(outcome<eventide::cluster_view>)> done)
     override {
     eventide::cluster_view v;

@@ -470,7 +470,13 @@ const COLUMNS = [
   { key: "bytes", label: "bytes", num: true },
   { key: "busy_ns", label: "busy", num: true },
   { key: "last_error", label: "last error" },
+  { key: "node", label: "node" },
 ];
+
+/// Actor ids are per node: in a cluster a row is (node, id).
+function uid(a) {
+  return `${a.node || ""}#${a.id}`;
+}
 
 function cellText(col, a) {
   const v = a[col.key];
@@ -480,7 +486,7 @@ function cellText(col, a) {
     case "busy_ns": return v == null ? "—" : fmtMicros(v / 1000);
     case "rate": return fmtRate(v);
     case "last_error": return v ? v.code : "";
-    case "id": case "name": case "kind": return v == null ? "" : String(v);
+    case "id": case "name": case "kind": case "node": return v == null ? "" : String(v);
     default: return fmtInt(v);
   }
 }
@@ -528,11 +534,12 @@ function visibleActors() {
 const actorRows = new Map();
 
 function actorRow(a) {
-  let tr = actorRows.get(a.id);
+  const key = uid(a);
+  let tr = actorRows.get(key);
   if (!tr) {
-    tr = el("tr", { "data-id": a.id, onclick: () => selectActor(a.id) },
+    tr = el("tr", { "data-id": a.id, onclick: () => selectActor(key) },
       ...COLUMNS.map((c) => el("td", { class: [c.num ? "num" : "", c.cls || ""].join(" ").trim() || null })));
-    actorRows.set(a.id, tr);
+    actorRows.set(key, tr);
   }
   COLUMNS.forEach((c, i) => {
     const td = tr.children[i];
@@ -550,7 +557,7 @@ function actorRow(a) {
       td.title = a.last_error ? `${a.last_error.detail || ""} (${fmtMicros((a.last_error.age_ms || 0) * 1000)} ago)` : "";
     }
   });
-  tr.classList.toggle("selected", a.id === state.selected);
+  tr.classList.toggle("selected", key === state.selected);
   return tr;
 }
 
@@ -570,7 +577,7 @@ function renderActors() {
     return;
   }
   const list = visibleActors();
-  const ids = new Set(state.actors.map((a) => a.id));
+  const ids = new Set(state.actors.map(uid));
   for (const id of actorRows.keys()) if (!ids.has(id)) actorRows.delete(id);
   const rows = list.map(actorRow);
   // Reorder only when needed: moving nodes resets hover and costs layout.
@@ -597,7 +604,7 @@ function updateKindOptions() {
 function updateActorRates(actors, t) {
   const next = new Map();
   for (const a of actors) {
-    const p = state.prevActors.get(a.id);
+    const p = state.prevActors.get(uid(a));
     const dt = p ? (t - p.t) / 1000 : 0;
     let rate = null, busy = null;
     if (p && dt > 0) {
@@ -606,7 +613,7 @@ function updateActorRates(actors, t) {
     }
     a.rate = rate;
     a.busy = busy;
-    next.set(a.id, { applied: a.applied || 0, busy_ns: a.busy_ns || 0, t });
+    next.set(uid(a), { applied: a.applied || 0, busy_ns: a.busy_ns || 0, t });
   }
   state.prevActors = next;
 }
@@ -621,10 +628,16 @@ async function selectActor(id) {
 }
 
 async function loadDetail() {
-  const id = state.selected;
-  if (id == null) return;
-  const res = await getJson("/v1/actors/" + encodeURIComponent(id));
-  if (id !== state.selected) return; // another row was clicked meanwhile
+  const key = state.selected;
+  if (key == null) return;
+  const row = (state.actors || []).find((a) => uid(a) === key);
+  const id = row ? row.id : key.slice(key.indexOf("#") + 1);
+  // Another node's actor: /v1/actors/{id} looks up this node's ids only,
+  // so show what the list says about it.
+  const res = row && row.node && state.node && row.node !== state.node
+    ? { ok: true, status: 200, data: row }
+    : await getJson("/v1/actors/" + encodeURIComponent(id));
+  if (key !== state.selected) return; // another row was clicked meanwhile
   const body = $("detail-body");
   $("detail-close").hidden = false;
   if (!res.ok || !res.data) {
@@ -726,7 +739,13 @@ function heatColor(f) {
 function shardActors() {
   const byShard = new Map();
   for (const a of state.actors || [])
-    if (a.kind === "shard" && a.shard != null) byShard.set(a.shard, a);
+    if (a.kind === "shard" && a.shard != null) {
+      // In a cluster every node has an actor per shard; the owner's holds
+      // the keys (the others forward), so show that one.
+      const had = byShard.get(a.shard);
+      if (!had || (a.keys || 0) > (had.keys || 0) || ((a.keys || 0) === (had.keys || 0) && a.node === state.node))
+        byShard.set(a.shard, a);
+    }
   return byShard;
 }
 
@@ -758,7 +777,7 @@ function renderHeatmap() {
       class: "cell", "data-testid": "shard-cell", "data-shard": i,
       onmouseenter: () => { state.hoveredShard = i; showShard(i); }, onclick: () => {
         const a = shardActors().get(i);
-        if (a) selectActor(a.id);
+        if (a) selectActor(uid(a));
       },
     }, el("div", { class: "cell-top" }, el("span", { class: "idx" }), el("span", { class: "val" })),
     el("span", { class: "keys" }))));
@@ -769,7 +788,7 @@ function renderHeatmap() {
     const v = heatValue(a);
     const f = max > 0 && v != null ? v / max : 0;
     cell.classList.toggle("nodata", !a);
-    cell.classList.toggle("selected", a != null && a.id === state.selected);
+    cell.classList.toggle("selected", a != null && uid(a) === state.selected);
     cell.style.backgroundColor = a ? heatColor(f) : "";
     cell.style.color = a ? (f > 0.6 ? "#fff" : "#3b2a12") : "";
     cell.querySelector(".idx").textContent = String(i);

@@ -34,7 +34,7 @@ int show(http_client& http, verb method, const std::string& target,
   auto res = http.request(method, target);
   if (as_json) {
     print(res.body);
-    return res.status == 200 ? 0 : 1;
+    return res.status / 100 == 2 ? 0 : 1;
   }
   json::error_code ec;
   auto v = json::parse(res.body, ec);
@@ -43,7 +43,7 @@ int show(http_client& http, verb method, const std::string& target,
     std::fprintf(stderr, "error: not_found: %s\n", not_found.c_str());
     return 1;
   }
-  if (res.status != 200 || obj == nullptr) {
+  if (res.status / 100 != 2 || obj == nullptr) {
     std::fprintf(stderr, "%s\n",
                  render_server_error(res.status, res.body).c_str());
     return 1;
@@ -114,6 +114,17 @@ int run_command(const ctl_options& opts, http_client& http) {
       return show(http, verb::get, "/v1/stats", js,
                   [](const auto& o) { return render_stats(o); });
     case command_kind::cluster:
+      if (!cmd.cluster_action.empty())
+        return show(http, verb::post,
+                    "/v1/cluster/" + cmd.cluster_action
+                      + "?node=" + percent_encode(cmd.target),
+                    js, [&](const auto&) {
+                      return cmd.cluster_action == "leave"
+                               ? cmd.target + " is handing off its shards "
+                                              "and will stop"
+                               : cmd.target + " removed: its shards start "
+                                              "empty on their new owners";
+                    });
       return show(http, verb::get, "/v1/cluster", js,
                   [](const auto& o) { return render_cluster(o); });
     case command_kind::send:

@@ -53,7 +53,7 @@ struct cli {
       ->add_option("key", o.cmd.target, "the key")
       ->required();
     add(command_kind::stats, "stats", "server totals and rates");
-    add(command_kind::cluster, "cluster", "members and shard placement");
+    add_cluster(o.cmd);
     add_send(o.cmd);
     add_tap(o.cmd);
     add_top(o.cmd);
@@ -68,6 +68,16 @@ struct cli {
     sub->fallthrough();
     subs.emplace_back(sub, kind);
     return sub;
+  }
+
+  void add_cluster(command& c) {
+    auto* sub = add(command_kind::cluster, "cluster",
+                    "members and shard placement; 'cluster leave NODE' "
+                    "hands a node's shards off and stops it, 'cluster "
+                    "remove NODE' gives up a dead node (its data is lost)");
+    sub->add_option("action", c.cluster_action, "leave or remove")
+      ->check(CLI::IsMember({"leave", "remove"}));
+    sub->add_option("node", c.target, "the member's cluster.node-name");
   }
 
   void add_actors(command& c) {
@@ -177,6 +187,11 @@ parse_result parse_arguments(const std::vector<std::string>& args,
   if (o.cmd.kind == command_kind::tap && o.cmd.tap_key.empty()
       && !o.cmd.tap_shard)
     return usage_error("tap: give --key K or --shard N\n");
+  if (o.cmd.kind == command_kind::cluster && !o.cmd.cluster_action.empty()
+      && o.cmd.target.empty())
+    return usage_error("cluster " + o.cmd.cluster_action
+                       + ": name the node (cluster " + o.cmd.cluster_action
+                       + " NODE)\n");
   auto hp = split_host_port(c.server);
   if (!hp)
     return usage_error("--server: expected HOST:PORT, got '" + c.server

@@ -35,6 +35,7 @@ struct command {
   uint32_t tap_rate = 0;       // 0 = the server's default
   double interval_s = 1;       // top --interval
   uint32_t iterations = 0;     // top: frames to show, 0 = until q
+  std::string cluster_action;  // cluster leave|remove (target: the node)
 };
 
 /// Everything eventide-ctl was asked to do.

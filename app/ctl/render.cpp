@@ -270,7 +270,11 @@ std::string render_stats(const json::object& s) {
 std::string render_cluster(const json::object& c) {
   std::string out = "self " + str_of(c, "self") + ", epoch "
                     + num(c, "epoch") + "\n\n";
-  table members{{{"NODE"}, {"ADDRESS"}, {"STATE"}, {"SHARDS", R::right}}};
+  table members{{{"NODE"},
+                  {"ADDRESS"},
+                  {"STATE"},
+                  {"SHARDS", R::right},
+                  {"HELD", R::right}}};
   if (const auto* a = array_of(c, "members"))
     for (const auto& v : *a)
       if (const auto* m = v.if_object())
@@ -278,7 +282,9 @@ std::string render_cluster(const json::object& c) {
                          str_of(*m, "address").empty()
                            ? "-"
                            : str_of(*m, "address"),
-                         str_of(*m, "state"), num(*m, "shards")});
+                         str_of(*m, "state"), num(*m, "shards"),
+                         m->contains("held") ? num(*m, "held")
+                                             : num(*m, "shards")});
   out += members.render();
   std::map<std::string, std::vector<uint64_t>> by_node;
   uint64_t total = 0;

@@ -9,6 +9,8 @@
 
 #include <boost/asio.hpp>
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -73,6 +75,11 @@ eventide::engine_config engine_config_of(const eventide::server_options& o) {
   cfg.storage.interval = std::chrono::milliseconds(o.storage_fsync_interval_ms);
   cfg.storage.segment_bytes = o.storage_segment_bytes;
   cfg.storage.snapshot_bytes = o.storage_snapshot_bytes;
+  cfg.cluster_name = o.cluster_name;
+  cfg.cluster_host = o.cluster_host;
+  cfg.cluster_port = o.cluster_port;
+  cfg.cluster_seeds = o.cluster_seeds;
+  cfg.cluster_tls = !o.cluster_tls_certificate.empty();
   return cfg;
 }
 
@@ -114,6 +121,26 @@ std::string check_exposure(const eventide::server_options& opts,
   };
   note("ingest.listen", ingest_ep);
   note("http.listen", http_ep);
+  if (opts.cluster_port != 0) {
+    // Node-to-node traffic is neither authenticated nor encrypted yet:
+    // only loopback, unless the operator accepts that explicitly.
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(opts.cluster_host, ec);
+    bool verified = !opts.cluster_tls_ca_file.empty();
+    if ((ec || !addr.is_loopback()) && !verified) {
+      if (!opts.auth_allow_insecure)
+        return "refusing to publish the cluster port on a non-loopback "
+               "address (cluster.host="
+               + opts.cluster_host
+               + "): node-to-node traffic is not authenticated; set "
+                 "cluster.tls-certificate, cluster.tls-key and "
+                 "cluster.tls-ca-file, or set auth.allow-insecure=true to "
+                 "accept the risk on a private network";
+      spdlog::warn("cluster.host={} is not loopback: node-to-node traffic "
+                   "is not authenticated or encrypted",
+                   opts.cluster_host);
+    }
+  }
   if (exposed.empty() || !opts.auth_token_file.empty())
     return {};
   if (opts.auth_allow_insecure) {
@@ -173,8 +200,48 @@ int run(const eventide::server_options& opts) {
   caf::actor_system_config cfg;
   eventide::register_message_types(cfg);
   cfg.set("scheduler.max-threads", or_cores(opts.engine_threads));
+  if (opts.cluster_port != 0) {
+    cfg.load<caf::io::middleman>();
+    // Without heartbeats a frozen or cut-off peer is never noticed
+    // (caf-0.17-notes §3).
+    cfg.set("middleman.heartbeat-interval",
+            caf::timespan{std::chrono::milliseconds(opts.cluster_heartbeat_ms)});
+    cfg.set("middleman.connection-timeout",
+            caf::timespan{std::chrono::milliseconds(opts.cluster_timeout_ms)});
+    if (!opts.cluster_tls_certificate.empty()) {
+      cfg.load<caf::openssl::manager>();
+      cfg.openssl_certificate = opts.cluster_tls_certificate;
+      cfg.openssl_key = opts.cluster_tls_key;
+      cfg.openssl_cafile = opts.cluster_tls_ca_file;
+    }
+  }
   caf::actor_system sys{cfg};
-  eventide::engine engine{sys, engine_config_of(opts)};
+  // The node actor may ask the server to stop (it left the cluster, or the
+  // cluster refused it); it runs on an actor thread, so it posts.
+  int exit_code = 0;
+  std::function<void(const std::string&)> begin_stop;
+  auto ecfg = engine_config_of(opts);
+  ecfg.on_refused = [&ioc, &begin_stop, &exit_code](std::string why) {
+    asio::post(ioc, [&, why] {
+      exit_code = 2;
+      if (begin_stop)
+        begin_stop("the cluster refused this node: " + why);
+    });
+  };
+  ecfg.on_left = [&ioc, &begin_stop] {
+    asio::post(ioc, [&] {
+      if (begin_stop)
+        begin_stop("left the cluster");
+    });
+  };
+  std::unique_ptr<eventide::engine> engine_ptr;
+  try {
+    engine_ptr = std::make_unique<eventide::engine>(sys, ecfg);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 2;
+  }
+  auto& engine = *engine_ptr;
 
   std::unique_ptr<eventide::tcp_ingest> ingest;
   std::unique_ptr<eventide::http_api> http;
@@ -225,10 +292,13 @@ int run(const eventide::server_options& opts) {
   if (auth)
     arm_auth_summary(auth_summary, auth, auth->stats());
   asio::signal_set signals{ioc, SIGINT, SIGTERM};
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec)
+  bool stopping = false;
+  begin_stop = [&](const std::string& why) {
+    if (stopping)
       return;
-    spdlog::info("signal {} received: draining connections", sig);
+    stopping = true;
+    signals.cancel();
+    spdlog::info("{}: draining connections", why);
     auth_summary.cancel();
     auto remaining = std::make_shared<int>(2);
     auto one_done = [&, remaining] {
@@ -237,11 +307,22 @@ int run(const eventide::server_options& opts) {
     };
     ingest->shutdown(one_done);
     http->shutdown(one_done);
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec)
+      return;
+    begin_stop("signal " + std::to_string(sig) + " received");
   });
   // Why here: tests and scripts send SIGTERM as soon as they read this
   // line, so it comes only once the signal is handled.
-  spdlog::info("listening ingest={} http={}", to_text(ingest->local_endpoint()),
-               to_text(http->local_endpoint()));
+  if (engine.cluster_address().empty())
+    spdlog::info("listening ingest={} http={}",
+                 to_text(ingest->local_endpoint()),
+                 to_text(http->local_endpoint()));
+  else
+    spdlog::info("listening ingest={} http={} cluster={}",
+                 to_text(ingest->local_endpoint()),
+                 to_text(http->local_endpoint()), engine.cluster_address());
 
   std::vector<std::thread> io_threads;
   for (uint32_t i = 1; i < opts.engine_io_threads; ++i)
@@ -253,9 +334,10 @@ int run(const eventide::server_options& opts) {
   ingest.reset();
   http.reset();
   engine.stop();
+  begin_stop = nullptr;
   sys.await_all_actors_done();
   spdlog::info("stopped");
-  return 0;
+  return exit_code;
 }
 
 } // namespace

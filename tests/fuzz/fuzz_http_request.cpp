@@ -91,6 +91,14 @@ public:
     done(std::optional<actor_info>{});
   }
 
+  void cluster_command(std::string, std::string node,
+                       std::function<void(outcome<std::string>)> done)
+    override {
+    if (node == "ghost")
+      return done(failure{error_code::internal, "no member named ghost"});
+    done(std::string{"leaving"});
+  }
+
   void cluster(std::function<void(outcome<cluster_view>)> done) override {
     cluster_view v;
     v.self = "node-a";

@@ -148,7 +148,7 @@ def test_stats_and_cluster(binary):
         cl = get_json(srv, "/v1/cluster")
         assert cl["self"] == "n1" and cl["epoch"] >= 1, cl
         assert cl["members"] == [{"node": "n1", "address": "", "state": "up",
-                                  "shards": SHARDS}], cl
+                                  "shards": SHARDS, "held": SHARDS}], cl
         assert cl["placement"] == {str(i): "n1" for i in range(SHARDS)}, cl
 
 

@@ -197,7 +197,7 @@ def test_cluster(binary):
     with start_server(binary, ["--engine.shards=4"]) as srv:
         code, out, err = ctl(srv, "cluster")
         assert code == 0, (code, out, err)
-        assert re.search(r"^NODE +ADDRESS +STATE +SHARDS$", out, re.M), out
+        assert re.search(r"^NODE +ADDRESS +STATE +SHARDS +HELD$", out, re.M), out
         assert "placement: 4 shards" in out, out
         assert re.search(r"\s4\s+0-3$", out, re.M), out
         code, out, _ = ctl(srv, "--json", "cluster")
