@@ -605,6 +605,13 @@ cluster_view view_of(const node_state& st) {
 caf::result<std::string> on_leave(node_actor self, const std::string& name) {
   auto& st = self->state;
   if (name == st.self_rec.node) {
+    bool others = std::any_of(st.peers.begin(), st.peers.end(), [](auto& kv) {
+      return !kv.second.rec.leaving;
+    });
+    if (!others)
+      return make_error(error_code::internal,
+                        "the last member cannot leave (no one to hand its "
+                        "shards to); stop it instead");
     if (!st.self_rec.leaving) {
       st.self_rec.leaving = true;
       bump(st);

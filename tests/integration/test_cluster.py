@@ -410,6 +410,10 @@ def test_a_shard_count_mismatch_is_refused_on_both_sides(binary):
         wait_until(lambda: "refused node 'x'" in
                    cl.nodes["a"].stderr_text(), 10, what="a's log line")
         assert [m["node"] for m in cl.view("a")["members"]] == ["a"]
+        # The only member cannot leave: nobody could take its shards.
+        st, _, body = cl.nodes["a"].http("POST", "/v1/cluster/leave?node=a")
+        assert st == 500 and "last member" in body["detail"], (st, body)
+        assert cl.nodes["a"].alive()
 
 
 def make_ca(d, name):
