@@ -22,9 +22,6 @@
 #include <set>
 #include <sstream>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <boost/json.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -34,6 +31,7 @@
 #include "actors/actor_meter.hpp"
 #include "actors/mailbox_depth.hpp"
 #include "actors/placement.hpp"
+#include "actors/wal_log.hpp"
 #include "messages/cluster.hpp"
 #include "messages/introspection.hpp"
 #include "messages/messages.hpp"
@@ -99,43 +97,6 @@ std::pair<std::string, uint16_t> split_address(const std::string& text) {
 }
 
 // -- the state file --------------------------------------------------------
-
-void write_file_atomically(const std::string& path, const std::string& text) {
-  auto tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw std::system_error(errno, std::generic_category(), "open " + tmp);
-  const char* p = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    auto n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      auto err = errno;
-      ::close(fd);
-      throw std::system_error(err, std::generic_category(), "write " + tmp);
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    auto err = errno;
-    ::close(fd);
-    throw std::system_error(err, std::generic_category(), "fsync " + tmp);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    throw std::system_error(errno, std::generic_category(), "rename " + tmp);
-  auto slash = path.rfind('/');
-  auto dir = slash == std::string::npos ? std::string{"."}
-                                        : path.substr(0, slash);
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-}
 
 void save(node_actor self) {
   auto& st = self->state;

@@ -103,22 +103,10 @@ void open_data_dir(const std::string& dir, uint32_t shards) {
                              + ": cannot create it: " + ec.message());
   auto meta = dir + "/META";
   if (!fs::exists(meta)) {
-    auto tmp = meta + ".tmp";
-    std::string text = "eventide data dir\nformat "
-                       + std::to_string(data_format_version) + "\nshards "
-                       + std::to_string(shards) + "\n";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-      throw io_error("storage.data-dir: create " + tmp);
-    write_all(fd, text, tmp);
-    if (::fsync(fd) != 0) {
-      ::close(fd);
-      throw io_error("fsync " + tmp);
-    }
-    ::close(fd);
-    if (::rename(tmp.c_str(), meta.c_str()) != 0)
-      throw io_error("rename " + tmp);
-    fsync_dir(dir);
+    write_file_atomically(meta, "eventide data dir\nformat "
+                                  + std::to_string(data_format_version)
+                                  + "\nshards " + std::to_string(shards)
+                                  + "\n");
     return;
   }
   std::istringstream in{read_file(meta)};
@@ -318,18 +306,13 @@ uint64_t wal_log::take_written() {
   return std::exchange(written_, 0);
 }
 
-void write_snapshot_file(const std::string& dir, uint32_t shard,
-                         std::string_view bytes) {
-  auto path = snapshot_path(dir, shard);
+void write_file_atomically(const std::string& path, std::string_view bytes) {
   auto tmp = path + ".tmp";
-  std::string framed;
-  framed.reserve(bytes.size() + record_header_bytes);
-  append_record(framed, bytes);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     throw io_error("create " + tmp);
   try {
-    write_all(fd, framed, tmp);
+    write_all(fd, bytes, tmp);
     if (::fdatasync(fd) != 0)
       throw io_error("fdatasync " + tmp);
   } catch (...) {
@@ -339,7 +322,17 @@ void write_snapshot_file(const std::string& dir, uint32_t shard,
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0)
     throw io_error("rename " + tmp);
-  fsync_dir(dir + "/snapshots");
+  auto slash = path.rfind('/');
+  fsync_dir(slash == std::string::npos ? std::string{"."}
+                                       : path.substr(0, slash));
+}
+
+void write_snapshot_file(const std::string& dir, uint32_t shard,
+                         std::string_view bytes) {
+  std::string framed;
+  framed.reserve(bytes.size() + record_header_bytes);
+  append_record(framed, bytes);
+  write_file_atomically(snapshot_path(dir, shard), framed);
 }
 
 std::string read_snapshot_file(const std::string& dir, uint32_t shard) {

@@ -106,6 +106,11 @@ private:
   uint64_t written_ = 0;
 };
 
+/// Replaces the file at `path` with `bytes` atomically: a temporary file
+/// beside it, fdatasync, rename, fsync of the directory. Throws
+/// std::system_error.
+void write_file_atomically(const std::string& path, std::string_view bytes);
+
 /// Writes the snapshot file of `shard` atomically (temporary file, fsync,
 /// rename, fsync of the directory). Throws std::system_error.
 void write_snapshot_file(const std::string& dir, uint32_t shard,

@@ -427,6 +427,30 @@ def assert_json_error(status, body, expect_status=None, code=None, what=""):
             what, body["error"], code)
 
 
+def incr_line(eid, key):
+    """One NDJSON event adding 1 to field `n` of `key`."""
+    return json.dumps({"id": eid, "key": key, "op": "incr", "data": {"n": 1}})
+
+
+def read_counters(srv, keys):
+    """Field `n` of every key (0 when absent), checking that each record's
+    `events` equals it (every event was one incr_line)."""
+    out = {}
+    conn = srv.http_connection()
+    try:
+        for k in keys:
+            st, _, body = request(conn, "GET", "/v1/keys/" + k)
+            if st == 404:
+                out[k] = 0
+                continue
+            assert st == 200, (k, st, body)
+            out[k] = body["fields"]["n"]
+            assert body["events"] == out[k], body
+    finally:
+        conn.close()
+    return out
+
+
 def wait_until(pred, timeout, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while True:

@@ -118,24 +118,8 @@ def model_of(streamer):
     return model
 
 
-def incr(eid, key):
-    return json.dumps({"id": eid, "key": key, "op": "incr", "data": {"n": 1}})
-
-
-def counters(srv, keys):
-    out = {}
-    conn = srv.http_connection()
-    try:
-        for k in keys:
-            st, _, body = harness.request(conn, "GET", "/v1/keys/" + k)
-            if st == 404:
-                out[k] = 0
-                continue
-            assert st == 200, (k, st, body)
-            out[k] = body["fields"]["n"]
-    finally:
-        conn.close()
-    return out
+incr = harness.incr_line
+counters = harness.read_counters
 
 
 def check_counters(cluster, names, model):

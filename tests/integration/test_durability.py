@@ -36,25 +36,8 @@ def start(binary, data_dir, fsync="batch", extra=()):
                         base_args=False)
 
 
-def incr_line(eid, key):
-    return json.dumps({"id": eid, "key": key, "op": "incr", "data": {"n": 1}})
-
-
-def counters(srv, keys):
-    out = {}
-    conn = srv.http_connection()
-    try:
-        for k in keys:
-            st, _, body = harness.request(conn, "GET", "/v1/keys/" + k)
-            if st == 404:
-                out[k] = 0
-            else:
-                assert st == 200, (k, st, body)
-                out[k] = body["fields"]["n"]
-                assert body["events"] == out[k], body
-    finally:
-        conn.close()
-    return out
+incr_line = harness.incr_line
+counters = harness.read_counters
 
 
 def check_model(srv, model):
